@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import pkgutil
 import sys
 from collections.abc import Sequence
 
@@ -15,8 +16,12 @@ from journeys.exceptions import JourneysError
 
 __all__ = ["main"]
 
-#: Sub-command modules, in the order ``journeys --help`` lists them.
-_COMMAND_MODULES: tuple[str, ...] = ()
+
+def _command_modules() -> list[str]:
+    """Every public module of :mod:`journeys.commands`, in alphabetical order."""
+    from journeys import commands
+
+    return sorted(m.name for m in pkgutil.iter_modules(commands.__path__) if m.name[0] != "_")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="count", default=0, help="log progress (-vv for debug)"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in _COMMAND_MODULES:
+    for name in _command_modules():
         module = importlib.import_module(f"journeys.commands.{name}")
         module.register(sub)
     return parser
