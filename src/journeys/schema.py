@@ -7,15 +7,15 @@ other module spells them as string literals of its own.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 import polars as pl
 
 from journeys.exceptions import SchemaError
 
 __all__ = [
-    "AGENCY",
     "ACTIVITY",
+    "AGENCY",
     "CROSSWALK",
     "DATE_OF_BIRTH",
     "ENCODINGS",
@@ -107,56 +107,56 @@ Service = Literal[
     "voluntary",
     "other",
 ]
-SERVICES: Final[tuple[str, ...]] = Service.__args__
+SERVICES: Final[tuple[str, ...]] = get_args(Service)
 
 # --- schemas -------------------------------------------------------------------------------
 IDENTITIES: Final = pl.Schema(
     {
-        AGENCY: pl.String,
-        PERSON_REF: pl.String,
-        GIVEN_NAME: pl.String,
-        FAMILY_NAME: pl.String,
-        DATE_OF_BIRTH: pl.Date,
-        SEX: pl.String,
-        POSTCODE: pl.String,
-        NATIONAL_ID: pl.String,
+        AGENCY: pl.String(),
+        PERSON_REF: pl.String(),
+        GIVEN_NAME: pl.String(),
+        FAMILY_NAME: pl.String(),
+        DATE_OF_BIRTH: pl.Date(),
+        SEX: pl.String(),
+        POSTCODE: pl.String(),
+        NATIONAL_ID: pl.String(),
     }
 )
 EVENTS: Final = pl.Schema(
     {
-        AGENCY: pl.String,
-        PERSON_REF: pl.String,
-        EVENT_ID: pl.String,
-        ACTIVITY: pl.String,
-        SERVICE: pl.String,
+        AGENCY: pl.String(),
+        PERSON_REF: pl.String(),
+        EVENT_ID: pl.String(),
+        ACTIVITY: pl.String(),
+        SERVICE: pl.String(),
         START: TIMESTAMP,
         END: TIMESTAMP,
-        RESOURCE: pl.String,
-        OUTCOME: pl.String,
+        RESOURCE: pl.String(),
+        OUTCOME: pl.String(),
     }
 )
 #: Encodings: the record-level filter ``clk`` plus one ``bf_<field>`` Binary column per field.
-ENCODINGS: Final = pl.Schema({AGENCY: pl.String, PERSON_REF: pl.String, CLK: pl.Binary})
+ENCODINGS: Final = pl.Schema({AGENCY: pl.String(), PERSON_REF: pl.String(), CLK: pl.Binary()})
 CROSSWALK: Final = pl.Schema(
-    {AGENCY: pl.String, PERSON_REF: pl.String, PERSON_ID: pl.Int64, MATCH_WEIGHT: pl.Float64}
+    {AGENCY: pl.String(), PERSON_REF: pl.String(), PERSON_ID: pl.Int64(), MATCH_WEIGHT: pl.Float64()}
 )
 JOURNEYS: Final = pl.Schema(
     {
-        PERSON_ID: pl.Int64,
-        SEQ: pl.UInt32,
+        PERSON_ID: pl.Int64(),
+        SEQ: pl.UInt32(),
         **EVENTS,
-        PREV_AGENCY: pl.String,
-        HANDOFF: pl.Boolean,
+        PREV_AGENCY: pl.String(),
+        HANDOFF: pl.Boolean(),
         WAIT: pl.Duration("us"),
-        EPISODE: pl.UInt32,
+        EPISODE: pl.UInt32(),
     }
 )
-TRUTH: Final = pl.Schema({AGENCY: pl.String, PERSON_REF: pl.String, TRUE_PERSON_ID: pl.Int64})
+TRUTH: Final = pl.Schema({AGENCY: pl.String(), PERSON_REF: pl.String(), TRUE_PERSON_ID: pl.Int64()})
 PLANTED: Final = pl.Schema(
-    {TRUE_PERSON_ID: pl.Int64, PATTERN: pl.String, EVIDENCE: pl.List(pl.String)}
+    {TRUE_PERSON_ID: pl.Int64(), PATTERN: pl.String(), EVIDENCE: pl.List(pl.String())}
 )
 QUARANTINE: Final = pl.Schema(
-    {SOURCE: pl.String, ROW: pl.Int64, COLUMN: pl.String, REASON: pl.String, VALUE: pl.String}
+    {SOURCE: pl.String(), ROW: pl.Int64(), COLUMN: pl.String(), REASON: pl.String(), VALUE: pl.String()}
 )
 
 _REQUIRED: Final[Mapping[str, tuple[str, ...]]] = {
@@ -195,9 +195,7 @@ def empty(schema: pl.Schema) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
-def _check_columns(
-    table: str, actual: pl.Schema, expected: pl.Schema, problems: list[str]
-) -> None:
+def _check_columns(table: str, actual: pl.Schema, expected: pl.Schema, problems: list[str]) -> None:
     optional = _OPTIONAL[table]
     for name, dtype in expected.items():
         if name not in actual:
@@ -208,7 +206,7 @@ def _check_columns(
                 )
             continue
         got = actual[name]
-        if got != dtype and got != pl.Null:
+        if got not in (dtype, pl.Null):
             problems.append(f"column '{name}' has type {got}; expected {dtype}")
 
 

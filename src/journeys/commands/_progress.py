@@ -16,7 +16,9 @@ def progress(total: int, desc: str) -> tqdm[None]:
     return tqdm(total=total, desc=desc, file=sys.stderr, disable=not sys.stderr.isatty())
 
 
-def stage_bar(stages: int, desc: str) -> tuple[AbstractContextManager[object], Callable[[str], None]]:
+def stage_bar(
+    stages: int, desc: str
+) -> tuple[AbstractContextManager[object], Callable[[str], None]]:
     """A bar over named stages; returns the bar and a callback ``done(stage_name)``."""
     bar = progress(stages, desc)
 
