@@ -360,10 +360,35 @@ def load_project(path: str | Path) -> Project:
     )
 
 
-def starter_project(name: str = "My service review", *, sources: list[str] | None = None) -> str:
-    """The commented starter project file that ``journeys init`` writes."""
+def starter_project(
+    name: str = "My service review",
+    *,
+    sources: list[str] | None = None,
+    secret_file: str | None = None,
+    model: str | None = None,
+    periods: dict[str, tuple[str, str]] | None = None,
+) -> str:
+    """The commented starter project file that ``journeys init`` writes.
+
+    Examples
+    --------
+    >>> "[[sources]]" in starter_project("Frailty review")
+    True
+    """
     mappings = sources or ["adapters/my-agency.yaml"]
     source_lines = "\n".join(f'[[sources]]\nmapping = "{m}"\n' for m in mappings)
+    secret = (
+        f'secret_file = "{secret_file}"  # the shared secret is read from this file'
+        if secret_file
+        else 'secret_env = "JOURNEYS_SECRET" # the shared secret is read from this variable...\n'
+        '# secret_file = "secret.key"  # ...or from a file; never written here, never defaulted'
+    )
+    to_be = f'model = "{model}"' if model else '# model = "to_be.bpmn"  # the agreed to-be process'
+    period_lines = (
+        "\n".join(f'{k} = ["{a}", "{b}"]' for k, (a, b) in periods.items())
+        if periods
+        else '# baseline = ["2025-01-01", "2025-09-30"]\n# review = ["2025-10-01", "2026-03-31"]'
+    )
     return f'''# journeys project file: one run from agency extracts to the workshop pack.
 # Paths are relative to this file. Run: journeys reconstruct THIS_FILE --out DIR
 
@@ -376,8 +401,7 @@ private_dir = ".journeys-private"
 {source_lines}
 [linkage]
 mode = "encoded"              # encoded (Bloom filters) or plaintext (partners who may share)
-secret_env = "JOURNEYS_SECRET" # the shared secret is read from this environment variable...
-# secret_file = "secret.key"  # ...or from a file; never written here, never defaulted
+{secret}
 # schema = "encoding-schema.json"  # field-level Bloom filter settings (journeys.linkage)
 
 [linkage.settings]            # see journeys.linkage.LinkageSettings
@@ -393,13 +417,12 @@ episode_gap = "28d"
 [measures]                    # see journeys.measures.MeasureBasket
 # period = "month"
 
-[conformance]
-# model = "to_be.bpmn"        # the to-be process agreed in the workshop (BPMN 2.0 or PNML)
+[conformance]                 # BPMN 2.0 (bpmn.io, Camunda, Signavio) or PNML
+{to_be}
 method = "token_replay"       # or "alignments"
 
 [periods]
-# baseline = ["2025-01-01", "2025-09-30"]
-# review = ["2025-10-01", "2026-03-31"]
+{period_lines}
 
 [report]
 title = "{name}"

@@ -1,4 +1,4 @@
-"""``journeys demo``: the main job on the built-in synthetic population."""
+"""``journeys demo``: the whole reconstruction on a built-in synthetic local system."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from pathlib import Path
 
 import polars as pl
 
-from journeys.commands._progress import stage_bar
-
 __all__ = ["register"]
 
 
@@ -16,31 +14,35 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``demo`` sub-command."""
     parser = sub.add_parser(
         "demo",
-        help="run the main job on a built-in synthetic population",
-        description="Generate a synthetic multi-agency population and summarise it.",
+        help="run the whole reconstruction on a built-in synthetic population",
+        description=(
+            "Generate a synthetic local system (eleven agencies), write each agency's data the "
+            "way its system exports it, and run `journeys reconstruct` on it. Prints where the "
+            "workshop pack is; opens nothing."
+        ),
     )
     parser.add_argument("--people", type=int, default=20_000, help="number of true people")
     parser.add_argument("--seed", type=int, default=7, help="random seed")
-    parser.add_argument("--out", type=Path, default=Path("demo-out"), help="output folder")
+    parser.add_argument("--out", type=Path, default=Path("demo-out"), help="demo folder")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Generate, write and summarise the population."""
-    from journeys.synth import generate_population, write_population
+    """Build the demo project, reconstruct it and print a summary."""
+    from journeys.commands.reconstruct import run_with_progress
+    from journeys.config import load_project
+    from journeys.demo import build_demo_project
 
-    bar, done = stage_bar(2, "demo")
-    with bar:
-        population = generate_population(args.people, seed=args.seed)
-        done("generated")
-        write_population(population, args.out)
-        done("written")
+    demo = build_demo_project(args.out, people=args.people, seed=args.seed)
+    population = demo.population
     with pl.Config(tbl_rows=-1, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
         print(population.summary())  # noqa: T201
-        patterns = population.planted.group_by("pattern").len("people").sort("pattern")
-        print(patterns)  # noqa: T201
+        print(population.planted.group_by("pattern").len("people").sort("pattern"))  # noqa: T201
     print(  # noqa: T201
-        f"{population.people.height} people, {population.identities.height} agency records, "
-        f"{population.events.height} events; tables in {args.out}"
+        f"{population.people.height:,} people, {population.identities.height:,} agency "
+        f"records, {population.events.height:,} events, as native extracts in "
+        f"{args.out / 'extracts'}"
     )
+    summary = run_with_progress(load_project(demo.project), args.out / "pack")
+    print(f"workshop pack: {summary.page}")  # noqa: T201
     return 0
