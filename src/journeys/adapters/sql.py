@@ -1,0 +1,165 @@
+"""Reader for SQL databases (SQLite, PostgreSQL, MariaDB/MySQL) through SQLAlchemy.
+
+Rows are streamed from a server-side cursor in chunks of ``chunk_size``, so a large table never
+sits in memory twice. The password never appears in a mapping: it is read from the environment
+variable the mapping names in ``password_env``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+
+from journeys.adapters._base import ROW, Batch
+from journeys.exceptions import SourceError
+
+__all__ = ["SqlReader", "engine_for"]
+
+logger = logging.getLogger(__name__)
+
+
+def engine_for(url: str, *, password_env: str | None = None, base: Path | None = None) -> sa.Engine:
+    """A SQLAlchemy engine for ``url``; a relative SQLite path is resolved against ``base``.
+
+    Examples
+    --------
+    >>> engine_for("sqlite://").dialect.name
+    'sqlite'
+    """
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError as error:
+        raise SourceError(
+            f"source.url '{url}' is not a database URL ({error}); "
+            "write it like postgresql+psycopg://user@host/db"
+        ) from None
+    if password_env:
+        password = os.environ.get(password_env)
+        if password is None:
+            raise SourceError(
+                f"The environment variable {password_env} (source.password_env) is not set; "
+                "export it with the database password before running"
+            )
+        parsed = parsed.set(password=password)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and base is not None:
+        db = Path(parsed.database)
+        if not db.is_absolute():
+            parsed = parsed.set(database=str(base / db))
+        if not Path(parsed.database or "").exists():
+            raise SourceError(
+                f"The SQLite database {parsed.database} does not exist; check source.url"
+            )
+    try:
+        # no pool: every connection closes when its block ends, nothing lingers after a run
+        return sa.create_engine(parsed, poolclass=sa.pool.NullPool)
+    except (sa.exc.ArgumentError, ImportError) as error:
+        raise SourceError(
+            f"Cannot use the database URL {parsed.render_as_string(hide_password=True)}: {error}"
+        ) from None
+
+
+class SqlReader:
+    """A table or a query of a SQL database."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        source: str,
+        table: str | None = None,
+        query: str | None = None,
+        password_env: str | None = None,
+        base: Path | None = None,
+        chunk_size: int = 100_000,
+    ) -> None:
+        self.url = url
+        self.source = source
+        self.table = table
+        self.query = query
+        self.password_env = password_env
+        self.base = base
+        self.chunk_size = chunk_size
+        safe = sa.make_url(url).render_as_string(hide_password=True) if url else url
+        self.where = f"table '{table}' of {safe}" if table else f"the query of {safe}"
+        self._engine: sa.Engine | None = None
+
+    def _connect(self) -> sa.Engine:
+        if self._engine is None:
+            self._engine = engine_for(self.url, password_env=self.password_env, base=self.base)
+        return self._engine
+
+    def _selectable(self, engine: sa.Engine) -> Any:
+        if self.table is not None:
+            return sa.Table(self.table, sa.MetaData(), autoload_with=engine)
+        return sa.text(self.query or "")
+
+    def columns(self) -> list[str]:
+        """Column names, read from the database catalogue or a zero-row query."""
+        engine = self._connect()
+        try:
+            if self.table is not None:
+                names = [c["name"] for c in sa.inspect(engine).get_columns(self.table)]
+                if not names:
+                    raise sa.exc.NoSuchTableError(self.table)
+                return names
+            with engine.connect() as conn:
+                result = conn.execute(sa.text(f"SELECT * FROM ({self.query}) AS q WHERE 1 = 0"))
+                return list(result.keys())
+        except sa.exc.NoSuchTableError:
+            tables = sa.inspect(engine).get_table_names()
+            from journeys.adapters.mapping import did_you_mean
+
+            raise SourceError(
+                f"There is no table '{self.table}' in {self.where}."
+                f"{did_you_mean(self.table or '', tables)} "
+                f"(tables: {', '.join(tables[:20])})"
+            ) from None
+        except sa.exc.SQLAlchemyError as error:
+            raise SourceError(
+                f"Cannot read {self.where}: {_short(error)}; check source.url and source.query"
+            ) from None
+
+    def batches(self) -> Iterator[Batch]:
+        """Rows in chunks from a streaming cursor."""
+        engine = self._connect()
+        names = self.columns()
+        row = 1
+        try:
+            with engine.connect() as conn:
+                if self.table is not None:
+                    stmt: Any = sa.select(sa.Table(self.table, sa.MetaData(), autoload_with=conn))
+                else:
+                    stmt = sa.text(self.query or "")
+                result = conn.execution_options(
+                    stream_results=True, yield_per=self.chunk_size
+                ).execute(stmt)
+                emitted = False
+                for part in result.partitions(self.chunk_size):
+                    frame = pl.DataFrame(
+                        [tuple(r) for r in part],
+                        schema=names,
+                        orient="row",
+                        infer_schema_length=None,
+                    )
+                    frame = frame.with_columns(
+                        pl.int_range(row, row + frame.height, dtype=pl.Int64, eager=True).alias(ROW)
+                    )
+                    row += frame.height
+                    emitted = True
+                    yield Batch(frame)
+                if not emitted:
+                    yield Batch(
+                        pl.DataFrame(schema={**dict.fromkeys(names, pl.String), ROW: pl.Int64})
+                    )
+        except sa.exc.SQLAlchemyError as error:
+            raise SourceError(f"Cannot read {self.where}: {_short(error)}") from None
+
+
+def _short(error: Exception) -> str:
+    return str(error).split("\n", 1)[0][:300]

@@ -1,0 +1,269 @@
+"""Readers: the same canonical rows come out of every source kind."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from journeys import schema
+from journeys.adapters import ingest, open_reader, parse_mapping, read_fhir
+from journeys.exceptions import SourceError
+
+UTC = dt.UTC
+ROWS = pl.DataFrame(
+    {
+        "ref": ["P1", "P1", "P2"],
+        "eid": ["e1", "e2", "e3"],
+        "what": ["Arrive", 'Leave; then "go"', "Arrive, again"],
+        "when": ["2024-07-01 10:00:00", "2024-07-01 12:30:00", "2024-12-01 08:00:00"],
+        "who": ["Zoë Brontë", "Zoë Brontë", "Ann"],
+    }
+)
+EXPECTED_START = [
+    dt.datetime(2024, 7, 1, 9, 0, tzinfo=UTC),
+    dt.datetime(2024, 7, 1, 11, 30, tzinfo=UTC),
+    dt.datetime(2024, 12, 1, 8, 0, tzinfo=UTC),
+]
+EVENTS: dict[str, Any] = {
+    "person_ref": "ref",
+    "event_id": "eid",
+    "activity": "what",
+    "service": {"constant": "social_care"},
+    "start": "when",
+}
+
+
+def _write(kind: str, folder: Path) -> dict[str, Any]:  # noqa: PLR0911 - one branch per kind
+    """Write ROWS as ``kind``; return the mapping's source table."""
+    if kind == "csv":
+        ROWS.write_csv(folder / "x.csv")
+        return {"kind": "csv", "path": "x.csv"}
+    if kind == "csv-semicolon-cp1252":
+        (folder / "x.csv").write_bytes(ROWS.write_csv(separator=";").encode("cp1252"))
+        return {"kind": "csv", "path": "x.csv", "delimiter": ";", "encoding": "windows-1252"}
+    if kind == "csv-tab-bom":
+        (folder / "x.tsv").write_bytes(b"\xef\xbb\xbf" + ROWS.write_csv(separator="\t").encode())
+        return {"kind": "csv", "path": "x.tsv", "delimiter": "\t"}
+    if kind == "parquet":
+        ROWS.write_parquet(folder / "x.parquet")
+        return {"kind": "parquet", "path": "x.parquet"}
+    if kind == "json":
+        ROWS.write_json(folder / "x.json")
+        return {"kind": "json", "path": "x.json"}
+    if kind == "ndjson":
+        ROWS.write_ndjson(folder / "x.ndjson")
+        return {"kind": "ndjson", "path": "x.ndjson"}
+    if kind == "excel":
+        ROWS.write_excel(folder / "x.xlsx", worksheet="Data")
+        return {"kind": "excel", "path": "x.xlsx", "sheet": "Data"}
+    if kind == "sqlite-table":
+        with sqlite3.connect(folder / "x.db") as conn:
+            conn.execute(
+                'CREATE TABLE contacts (ref TEXT, eid TEXT, what TEXT, "when" TEXT, who TEXT)'
+            )
+            conn.executemany("INSERT INTO contacts VALUES (?, ?, ?, ?, ?)", ROWS.rows())
+        return {"kind": "sql", "url": "sqlite:///x.db", "table": "contacts", "chunk_size": 2}
+    if kind == "sqlite-query":
+        _write("sqlite-table", folder)
+        return {
+            "kind": "sql",
+            "url": "sqlite:///x.db",
+            "query": "SELECT * FROM contacts ORDER BY eid",
+        }
+    raise AssertionError(kind)
+
+
+KINDS = [
+    "csv",
+    "csv-semicolon-cp1252",
+    "csv-tab-bom",
+    "parquet",
+    "json",
+    "ndjson",
+    "excel",
+    "sqlite-table",
+    "sqlite-query",
+]
+
+
+@pytest.fixture(params=KINDS)
+def source_kind(request: pytest.FixtureRequest) -> str:
+    """Every file and database kind the adapters read."""
+    return str(request.param)
+
+
+def test_every_kind_gives_the_same_canonical_rows(
+    source_kind: str, tmp_path: Path, write_mapping
+) -> None:  # type: ignore[no-untyped-def]
+    source = _write(source_kind, tmp_path)
+    path = write_mapping(
+        {"agency": "asc", "source": source, "events": EVENTS, "identifiers": {"given_name": "who"}}
+    )
+    result = ingest([path])
+    events = result.events.sort("event_id")
+    assert events.schema == schema.EVENTS
+    assert events.get_column("activity").to_list() == ROWS.get_column("what").to_list()
+    assert events.get_column("start").to_list() == EXPECTED_START
+    assert result.identities.sort("person_ref").get_column("given_name").to_list() == [
+        "Zoë Brontë",
+        "Ann",
+    ]
+    assert result.accounts[0].read == 3 == result.accounts[0].loaded
+
+
+def test_quoted_fields_with_newlines_keep_line_numbers(tmp_path: Path, write_mapping) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "x.csv").write_text(
+        'ref,eid,what,when,who\nP1,e1,"two\nlines",2024-07-01 10:00:00,A\nP1,e2,X,bad,A\n'
+    )
+    path = write_mapping(
+        {"agency": "asc", "source": {"kind": "csv", "path": "x.csv"}, "events": EVENTS}
+    )
+    result = ingest([path])
+    assert result.events.get_column("activity").to_list() == ["two\nlines"]
+    assert result.quarantine.get_column(schema.ROW).to_list() == [
+        4
+    ]  # the line the record starts on
+
+
+def test_broken_quoting_is_quarantined_line_by_line(tmp_path: Path, write_mapping) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "x.csv").write_text(
+        "ref,eid,what,when,who\n"
+        "P1,e1,X,2024-07-01 10:00:00,A\n"
+        'P1,e2,"broken,2024-07-01 10:00:00,A\n'
+        "P1,e3,X,2024-07-01 10:00:00,A,extra\n"
+        "P1,e4,X,2024-07-01 10:00:00,A\n"
+    )
+    path = write_mapping(
+        {"agency": "asc", "source": {"kind": "csv", "path": "x.csv"}, "events": EVENTS}
+    )
+    result = ingest([path])
+    assert result.events.get_column("event_id").to_list() == ["e1", "e4"]
+    q = result.quarantine.sort(schema.ROW)
+    assert q.get_column(schema.ROW).to_list() == [3, 4]
+    assert "unclosed quote" in q.item(0, schema.REASON)
+    assert "6 field(s)" in q.item(1, schema.REASON)
+    assert q.get_column(schema.VALUE).null_count() == 2
+
+
+def test_wrong_encoding_names_the_file_and_the_fix(tmp_path: Path, write_mapping) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "x.csv").write_bytes(ROWS.write_csv().encode("cp1252"))
+    path = write_mapping(
+        {"agency": "asc", "source": {"kind": "csv", "path": "x.csv"}, "events": EVENTS}
+    )
+    with pytest.raises(SourceError, match=r"x\.csv is not valid UTF-8.*encoding: windows-1252"):
+        ingest([path])
+
+
+def test_missing_and_empty_files_name_the_file(tmp_path: Path, write_mapping) -> None:  # type: ignore[no-untyped-def]
+    path = write_mapping(
+        {"agency": "asc", "source": {"kind": "csv", "path": "none.csv"}, "events": EVENTS}
+    )
+    with pytest.raises(SourceError, match=r"none\.csv does not exist"):
+        ingest([path])
+    (tmp_path / "empty.csv").write_text("")
+    path = write_mapping(
+        {"agency": "asc", "source": {"kind": "csv", "path": "empty.csv"}, "events": EVENTS}
+    )
+    with pytest.raises(SourceError, match=r"empty\.csv is empty"):
+        ingest([path])
+    (tmp_path / "header.csv").write_text("ref,eid,what,when,who\n")
+    path = write_mapping(
+        {"agency": "asc", "source": {"kind": "csv", "path": "header.csv"}, "events": EVENTS}
+    )
+    result = ingest([path])
+    assert result.events.height == 0
+    assert result.accounts[0].read == 0
+
+
+def test_sql_password_comes_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mapping = parse_mapping(
+        {
+            "agency": "gp",
+            "source": {
+                "kind": "sql",
+                "url": "postgresql+psycopg://u@127.0.0.1:1/db",
+                "password_env": "JOURNEYS_TEST_PW",
+                "table": "t",
+            },
+            "events": EVENTS,
+        }
+    )
+    monkeypatch.delenv("JOURNEYS_TEST_PW", raising=False)
+    with pytest.raises(SourceError, match="JOURNEYS_TEST_PW"):
+        open_reader(mapping).columns()
+
+
+def test_sql_unknown_table_gets_a_hint(tmp_path: Path, write_mapping) -> None:  # type: ignore[no-untyped-def]
+    _write("sqlite-table", tmp_path)
+    path = write_mapping(
+        {
+            "agency": "gp",
+            "source": {"kind": "sql", "url": "sqlite:///x.db", "table": "contact"},
+            "events": EVENTS,
+        }
+    )
+    with pytest.raises(SourceError, match="Did you mean: 'contacts'"):
+        ingest([path])
+
+
+def test_fhir_bundle_and_bulk_export_agree(tmp_path: Path) -> None:
+    patient = {
+        "resourceType": "Patient",
+        "id": "p1",
+        "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9434765919"}],
+        "name": [{"use": "official", "family": "Smith", "given": ["Ann"]}],
+        "gender": "female",
+        "birthDate": "1950-02-01",
+        "address": [{"postalCode": "AB1 2CD"}],
+    }
+    encounter = {
+        "resourceType": "Encounter",
+        "id": "enc1",
+        "status": "finished",
+        "class": {"code": "EMER"},
+        "type": [{"coding": [{"code": "ARR", "display": "A&E arrival"}]}],
+        "subject": {"reference": "Patient/p1"},
+        "period": {"start": "2024-07-01T10:00:00+01:00", "end": "2024-07-01T12:00:00+01:00"},
+        "episodeOfCare": [{"reference": "EpisodeOfCare/ep1"}],
+    }
+    episode = {
+        "resourceType": "EpisodeOfCare",
+        "id": "ep1",
+        "status": "finished",
+        "type": [{"coding": [{"code": "MH", "display": "Mental health episode"}]}],
+        "patient": {"reference": "Patient/p1"},
+        "period": {"start": "2024-07-01T09:00:00Z"},
+    }
+    import json
+
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": r} for r in (patient, encounter, episode)],
+    }
+    (tmp_path / "bundle.json").write_text(json.dumps(bundle))
+    bulk = tmp_path / "bulk"
+    bulk.mkdir()
+    (bulk / "Patient.ndjson").write_text(json.dumps(patient) + "\n")
+    (bulk / "Encounter.ndjson").write_text(json.dumps(encounter) + "\n")
+    (bulk / "EpisodeOfCare.ndjson").write_text(json.dumps(episode) + "\n")
+    a = read_fhir(tmp_path / "bundle.json").sort("id")
+    b = read_fhir(bulk).sort("id")
+    assert a.equals(b)
+    assert a.get_column("resourceType").to_list() == ["Encounter", "EpisodeOfCare"]
+    row = a.row(0, named=True)
+    assert (
+        row["type.display"],
+        row["patient.family"],
+        row["patient.nhsNumber"],
+        row["episodeOfCare.id"],
+    ) == ("A&E arrival", "Smith", "9434765919", "ep1")
+    people = read_fhir(bulk, patients=True)
+    assert people.select("patient.id", "patient.gender").rows() == [("p1", "female")]
