@@ -311,3 +311,17 @@ def test_no_event_outside_the_horizon(pop: Population) -> None:
     assert starts.min() >= start  # type: ignore[operator]
     assert starts.max() <= end  # type: ignore[operator]
     assert np.all(pop.events.get_column(s.EVENT_ID).is_unique().to_numpy())
+
+
+def test_cli_native_extracts_ingest_back_to_the_same_events(tmp_path: Path) -> None:
+    from journeys.adapters import ingest
+
+    native = tmp_path / "native"
+    args = ["synth", "--people", "500", "--seed", "2", "--out", str(tmp_path / "c")]
+    assert main([*args, "--native", str(native)]) == 0
+    mappings = sorted(native.glob("*.yaml"))
+    assert len(mappings) == 2 * len(AGENCIES)  # an activity extract and a register per agency
+    result = ingest(mappings)
+    original = pl.read_parquet(tmp_path / "c" / "events.parquet")
+    assert all(a.balanced and a.quarantined == 0 for a in result.accounts)
+    assert result.events.sort(s.EVENT_ID).select(original.columns).equals(original.sort(s.EVENT_ID))
