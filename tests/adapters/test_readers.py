@@ -267,3 +267,33 @@ def test_fhir_bundle_and_bulk_export_agree(tmp_path: Path) -> None:
     ) == ("A&E arrival", "Smith", "9434765919", "ep1")
     people = read_fhir(bulk, patients=True)
     assert people.select("patient.id", "patient.gender").rows() == [("p1", "female")]
+
+
+def test_ndjson_column_null_in_the_first_thousand_records_still_loads(tmp_path: Path) -> None:
+    """Regression: type inference must read every record, not the first thousand."""
+    import json as _json
+
+    from journeys.adapters import ingest
+
+    rows = [
+        {"ref": f"p{i}", "what": "Visit", "when": "2025-01-02T10:00:00Z", "until": None}
+        for i in range(1500)
+    ]
+    rows.append(
+        {
+            "ref": "p9999",
+            "what": "Visit",
+            "when": "2025-01-02T10:00:00Z",
+            "until": "2025-01-03T10:00:00Z",
+        }
+    )
+    (tmp_path / "x.ndjson").write_text("\n".join(_json.dumps(r) for r in rows) + "\n")
+    (tmp_path / "x.yaml").write_text(
+        "agency: x\nsource: {kind: ndjson, path: x.ndjson}\nevents:\n  person_ref: ref\n"
+        "  activity: what\n  service: {constant: housing}\n"
+        "  start: {column: when, format: '%Y-%m-%dT%H:%M:%SZ'}\n"
+        "  end: {column: until, format: '%Y-%m-%dT%H:%M:%SZ'}\ntimezone: UTC\n"
+    )
+    result = ingest([tmp_path / "x.yaml"])
+    assert result.events.height == 1501
+    assert result.events.get_column("end").null_count() == 1500

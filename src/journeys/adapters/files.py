@@ -285,7 +285,13 @@ class JsonReader:
             self._frame = pl.DataFrame(schema={ROW: pl.Int64})
             return self._frame
         try:
-            frame = pl.read_ndjson(self.path) if self.lines else pl.read_json(self.path)
+            # infer types from every record: a column null in the first thousand records
+            # (an end time of cases still open) must not be typed Null
+            frame = (
+                pl.read_ndjson(self.path, infer_schema_length=None)
+                if self.lines
+                else pl.read_json(self.path, infer_schema_length=None)
+            )
         except (pl.exceptions.PolarsError, OSError, ValueError) as error:
             fix = "one JSON object per line" if self.lines else "a JSON array of objects"
             raise SourceError(
