@@ -20,6 +20,7 @@ def _blocks(language: str) -> list[str]:
 
 @pytest.mark.parametrize("code", _blocks("python"))
 def test_python_examples_run(code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "examples").symlink_to(README.parent / "examples")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("JOURNEYS_SECRET", "a test secret, not a default")
     exec(compile(code, str(README), "exec"), {})  # noqa: S102 - running our own README
