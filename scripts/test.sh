@@ -9,5 +9,6 @@ bash scripts/services.sh
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/mypy
 .venv/bin/pytest "$@"
+bash benchmarks/peers/setup_peers.sh   # clkhash and anonlink, in their own environment
 JOURNEYS_BENCH_SIZE=small .venv/bin/pytest benchmarks -m benchmark --benchmark-disable -q \
     -p no:cacheprovider

@@ -19,7 +19,7 @@ def test_starter_project_is_valid_once_its_mapping_exists(tmp_path: Path) -> Non
     assert project.name == "Frailty review"
     assert project.sources == ((tmp_path / "adapters" / "my-agency.yaml").resolve(),)
     assert project.linkage.mode == "encoded"
-    assert project.linkage.secret_env == "JOURNEYS_SECRET"
+    assert project.linkage.secret_env == "JOURNEYS_LINKAGE_SECRET"
     assert project.report.suppress_max == 7
     assert project.private_dir == (tmp_path / ".journeys-private").resolve()
     assert len(project.settings_hash()) == 16

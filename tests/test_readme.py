@@ -22,7 +22,7 @@ def _blocks(language: str) -> list[str]:
 def test_python_examples_run(code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "examples").symlink_to(README.parent / "examples")
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("JOURNEYS_SECRET", "a test secret, not a default")
+    monkeypatch.setenv("JOURNEYS_LINKAGE_SECRET", "a test secret, not a default")
     exec(compile(code, str(README), "exec"), {})  # noqa: S102 - running our own README
 
 

@@ -50,7 +50,7 @@ class LinkageConfig:
     """How records are linked; the secret comes from ``secret_env`` or ``secret_file`` only."""
 
     mode: LinkageMode = "encoded"
-    secret_env: str = "JOURNEYS_SECRET"  # noqa: S105 - the name of a variable, not a secret
+    secret_env: str = "JOURNEYS_LINKAGE_SECRET"  # noqa: S105 - a variable name
     secret_file: Path | None = None
     schema: Path | None = None
     settings: dict[str, Any] = field(default_factory=dict)
@@ -291,7 +291,7 @@ def load_project(path: str | Path) -> Project:
         _check_settings("linkage.settings", link_settings, problems)
     linkage = LinkageConfig(
         mode=mode if mode in ("encoded", "plaintext") else "encoded",
-        secret_env=str(link.get("secret_env", "JOURNEYS_SECRET")),
+        secret_env=str(link.get("secret_env", "JOURNEYS_LINKAGE_SECRET")),
         secret_file=_path(
             base, link.get("secret_file"), "[linkage] secret_file", problems, must_exist=False
         ),
@@ -380,7 +380,7 @@ def starter_project(
     secret = (
         f'secret_file = "{secret_file}"  # the shared secret is read from this file'
         if secret_file
-        else 'secret_env = "JOURNEYS_SECRET" # the shared secret is read from this variable...\n'
+        else 'secret_env = "JOURNEYS_LINKAGE_SECRET"  # the secret is read from this variable...\n'
         '# secret_file = "secret.key"  # ...or from a file; never written here, never defaulted'
     )
     to_be = f'model = "{model}"' if model else '# model = "to_be.bpmn"  # the agreed to-be process'

