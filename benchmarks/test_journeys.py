@@ -9,7 +9,8 @@ Peers on the same data, answers compared:
 
 - pandas: the usual analyst's way to build hand-offs (sort, ``groupby().shift()``);
 - pm4py: ``get_rework_cases_per_activity`` against :func:`journeys.patterns.detect_rework`
-  (case = person, episode and agency, so that both count the same thing).
+  with ``window="episode"`` (case = person, episode and agency, so that both count the same
+  thing; the default 7-day window of ``detect_rework`` is stricter than pm4py's definition).
 
 The population is generated once and written to Parquet; generation is not timed (see
 ``benchmarks/test_synth.py``). The pipeline's peak memory is measured in a fresh process.
@@ -28,7 +29,7 @@ from pytest_benchmark.fixture import BenchmarkFixture
 
 from benchmarks._sizes import PEOPLE, run_measured, size
 from journeys.measures import run_basket
-from journeys.patterns import detect_all, detect_rework
+from journeys.patterns import ReworkSettings, detect_all, detect_rework
 from journeys.schema import PERSON_ID
 from journeys.traces import build_journeys
 
@@ -61,13 +62,37 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def pipeline(folder: Path) -> dict[str, int]:
-    """Read events, build journeys, run every detector and the basket; return counts."""
+def _cpu() -> float:
+    """CPU seconds (user + system, every thread) of this process so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def pipeline(folder: Path, *, report: bool = False) -> dict[str, int]:
+    """Read events, build journeys, run every detector and the basket; return counts.
+
+    With ``report``, print wall and CPU seconds per step (CPU time is the honest figure on
+    a shared machine, where wall time depends on the other processes).
+    """
     events = pl.scan_parquet(folder / "events.parquet")
     crosswalk = pl.scan_parquet(folder / "crosswalk.parquet")
+    steps: list[tuple[str, float, float]] = []
+    wall, cpu = time.perf_counter(), _cpu()
+
+    def lap(name: str) -> None:
+        nonlocal wall, cpu
+        steps.append((name, time.perf_counter() - wall, _cpu() - cpu))
+        wall, cpu = time.perf_counter(), _cpu()
+
     journeys = build_journeys(events, crosswalk).collect()
+    lap("journeys")
     occurrences = detect_all(journeys).collect()
+    lap("detectors")
     charted = run_basket(journeys)
+    lap("basket")
+    if report:
+        for name, seconds, used in steps:
+            print(f"  {name:<10} {seconds:6.1f} s wall {used:6.1f} s CPU")
     counts = dict(occurrences.group_by("pattern").len().iter_rows())
     return {"events": journeys.height, "measure_points": charted.height, **counts}
 
@@ -89,7 +114,7 @@ def test_pipeline_peak_memory(data_dir: Path) -> None:
     """Time and peak resident memory of the whole pipeline in a fresh process."""
     code = (
         "from pathlib import Path; from benchmarks.test_journeys import pipeline; "
-        f"print(pipeline(Path({str(data_dir)!r})))"
+        f"print(pipeline(Path({str(data_dir)!r}), report=True))"
     )
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     seconds, peak_mb = run_measured(code)
@@ -142,7 +167,8 @@ def test_rework_side_by_side_with_pm4py(data_dir: Path) -> None:
         pl.scan_parquet(data_dir / "crosswalk.parquet"),
     ).collect()
     started = time.perf_counter()
-    ours = detect_rework(journeys).collect().group_by("activity").len()
+    whole = ReworkSettings(window="episode")
+    ours = detect_rework(journeys, settings=whole).collect().group_by("activity").len()
     ours_s = time.perf_counter() - started
     log = journeys.select(
         pl.format("{}|{}|{}", PERSON_ID, "episode", "agency").alias("case:concept:name"),

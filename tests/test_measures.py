@@ -217,6 +217,28 @@ def test_shuffling_rows_never_changes_detectors_or_measures(
     assert_frame_equal(results[0][1], results[1][1], check_exact=False, rel_tol=1e-12, abs_tol=0.0)
 
 
+@settings(max_examples=15, deadline=None)
+@given(data=event_tables(), seed=st.randoms(use_true_random=False))
+def test_detectors_and_measures_do_not_rely_on_the_row_order_of_journeys(
+    data: pl.DataFrame, seed: object
+) -> None:
+    """Detectors use neighbouring rows of journeys in order; shuffled journeys are re-sorted."""
+    j = build_journeys(data, crosswalk_for(data)).collect()
+    order = list(range(j.height))
+    seed.shuffle(order)  # type: ignore[attr-defined]
+    expected_occ = _canonical_rows(detect_all(j).collect())
+    expected_measures = compute_measures(j).collect()
+    for frame in (j[order], j[order].lazy()):
+        assert _canonical_rows(detect_all(frame).collect()) == expected_occ
+        assert_frame_equal(
+            compute_measures(frame).collect(),
+            expected_measures,
+            check_exact=False,
+            rel_tol=1e-12,
+            abs_tol=0.0,
+        )
+
+
 def test_analyse_a_single_agency_log_end_to_end(shared_data: Path, tmp_path: Path) -> None:
     ev = read_sepsis(shared_data)
     patterns = PatternSettings(

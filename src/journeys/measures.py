@@ -39,6 +39,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal, get_args
 
+import numpy as np
 import polars as pl
 
 from journeys.exceptions import ConfigError
@@ -51,7 +52,7 @@ from journeys.patterns import (
     detect_readmissions,
     summarise_by_agency,
 )
-from journeys.patterns._common import journeys_frame
+from journeys.patterns._common import Frame, in_journey_order, journeys_frame
 from journeys.patterns._settings import SettingsFile
 from journeys.schema import (
     ACTIVITY,
@@ -112,6 +113,13 @@ _UNITS = {
 }
 _DAY_US = 86_400_000_000
 _PERIOD = "period"
+_EP = "_ep"
+_SEG = "_seg"
+_OPENS = "_opens"
+_CODE = "_code"
+_SEEN = "_seen"
+_NO_TIME = -(2**63)  # stands for a null time in integer arrays
+_SPLIT = 2**32  # _seg = episode ordinal * _SPLIT + agency code
 _X = "_x"
 
 #: One row per measure, scope and period from :func:`compute_measures`.
@@ -243,78 +251,116 @@ def _days(expr: pl.Expr) -> pl.Expr:
 
 
 class _Tables:
-    """Episode- and segment-level tables shared by the measures (built lazily, once)."""
+    """Episode- and segment-level tables shared by the measures (built once).
 
-    def __init__(self, journeys: pl.LazyFrame, basket: MeasureBasket) -> None:
+    The events are taken in journey order (person, seq), where every episode is a run of
+    consecutive rows: an episode's ordinal is a running count (``_ep``), and an agency's
+    segment of an episode is one integer key (``_seg``: the ordinal and the agency's code).
+    Grouping on one integer instead of ``(person_id, episode, agency)`` is what keeps the
+    basket fast on millions of events.
+    """
+
+    def __init__(self, source: Frame, journeys: pl.LazyFrame, basket: MeasureBasket) -> None:
         self.j = journeys
         self.every = _EVERY[basket.period]
         self.basket = basket
-        self.events = journeys.select(
-            PERSON_ID,
-            SEQ,
-            EPISODE,
-            AGENCY,
-            PREV_AGENCY,
-            HANDOFF,
-            EVENT_ID,
-            ACTIVITY,
-            SERVICE,
-            START,
-            END,
+        events = in_journey_order(
+            source,
+            journeys.select(
+                PERSON_ID,
+                SEQ,
+                EPISODE,
+                AGENCY,
+                PREV_AGENCY,
+                HANDOFF,
+                EVENT_ID,
+                ACTIVITY,
+                SERVICE,
+                START,
+                END,
+            ),
         )
-        # plain aggregations only (no per-group expressions): they stay on polars' fast path
-        # one group-by on the string key (agency); episodes are derived from its result
-        parts = (
-            (
-                self.events.with_columns(pl.coalesce(END, START).alias("_seen"))
-                .group_by(PERSON_ID, EPISODE, AGENCY)
-                .agg(
-                    pl.col(START).min().alias("_seg_first"),
-                    pl.col("_seen").max().alias("_seg_last"),
-                    pl.col(SEQ).min().alias("_seg_seq"),
-                )
+        person, episode = pl.col(PERSON_ID), pl.col(EPISODE)
+        opens = ((person != person.shift(1)) | (episode != episode.shift(1))).fill_null(True)
+        # a null agency gets the last code, which no category ever has
+        code = (
+            pl.col(AGENCY).cast(pl.Categorical).to_physical().cast(pl.UInt64).fill_null(_SPLIT - 1)
+        )
+        events = (
+            events.with_columns(opens.alias(_OPENS), code.alias(_CODE))
+            .with_columns(pl.col(_OPENS).cast(pl.UInt32).cum_sum().alias(_EP))
+            .with_columns((pl.col(_EP).cast(pl.UInt64) * _SPLIT + pl.col(_CODE)).alias(_SEG))
+        )
+        # the keys are computed once; the event columns themselves are not copied
+        frame = events.with_columns(
+            pl.col(_EP).set_sorted(), pl.coalesce(END, START).alias(_SEEN)
+        ).collect(engine="in-memory")
+        self.events = frame.lazy()
+        # episodes are runs of consecutive rows: first values are read at each run's first
+        # row and the rest are reduced per run (numpy reduceat), with no group-by at all
+        first_rows = frame.get_column(_OPENS).arg_true()
+        bounds = first_rows.to_numpy()
+        seen = frame.get_column(_SEEN).dt.epoch("us").fill_null(_NO_TIME).to_numpy()
+        inner = (frame.get_column(HANDOFF).fill_null(False) & ~frame.get_column(_OPENS)).to_numpy()
+        last = pl.Series("_last", np.maximum.reduceat(seen, bounds) if len(bounds) else seen)
+        episodes = (
+            frame.select(_EP, PERSON_ID, EPISODE, START, SEQ)
+            .select(pl.all().gather(first_rows))
+            .rename({START: "_first", SEQ: "_first_seq"})
+            .with_columns(
+                pl.when(last != _NO_TIME)
+                .then(last)
+                .cast(pl.Datetime("us"))
+                .dt.replace_time_zone(frame.schema[START].time_zone)  # type: ignore[attr-defined]
+                .alias("_last"),
+                pl.Series(
+                    "_handoffs",
+                    np.add.reduceat(inner, bounds, dtype=np.uint32) if len(bounds) else [],
+                    dtype=pl.UInt32,
+                ),
+                pl.col("_first").dt.truncate(self.every).alias(_PERIOD),
             )
+        )
+        # numeric aggregations only per segment: taking first() of string columns per group
+        # costs more than the group-by itself, so the agency name comes from its code
+        names = self.events.group_by(_CODE).agg(pl.col(AGENCY).first()).collect()
+        parts = (
+            self.events.group_by(_SEG)
+            .agg(
+                pl.col(START).min().alias("_seg_first"),
+                pl.col(_SEEN).max().alias("_seg_last"),
+                pl.col(SEQ).min().alias("_seg_seq"),
+            )
+            .with_columns(
+                (pl.col(_SEG) // _SPLIT).cast(pl.UInt32).alias(_EP),
+                (pl.col(_SEG) % _SPLIT)
+                .replace_strict(names[_CODE], names[AGENCY], return_dtype=pl.String)
+                .alias(AGENCY),
+            )
+            .collect()
+        )
+        at = parts.get_column(_EP).cast(pl.Int64) - 1
+        counts = np.bincount(at.to_numpy(), minlength=episodes.height).astype(np.uint32)
+        episodes = episodes.with_columns(pl.Series("_agencies", counts, dtype=pl.UInt32))
+        parts = parts.with_columns(
+            episodes.get_column("_agencies").gather(at),
+            episodes.get_column(_PERIOD).gather(at),
+        )
+        # hand-offs out of an agency: counted on the segment key of the previous agency
+        previous = pl.col(PREV_AGENCY).cast(pl.Categorical).to_physical().cast(pl.UInt64)
+        out = (
+            self.events.filter(pl.col(HANDOFF) & ~pl.col(_OPENS))
+            .group_by((pl.col(_EP).cast(pl.UInt64) * _SPLIT + previous).alias(_SEG))
+            .agg(pl.len().alias("_out"))
+        )
+        self.episodes = episodes.lazy()
+        self.segments = (
+            parts.lazy()
+            .join(out, on=_SEG, how="left")
+            .with_columns(pl.col("_out").fill_null(0))
             .collect()
             .lazy()
         )
-        episodes = parts.group_by(PERSON_ID, EPISODE).agg(
-            pl.col("_seg_first").min().alias("_first"),
-            pl.col("_seg_last").max().alias("_last"),
-            pl.len().alias("_agencies"),
-            pl.col("_seg_seq").min().alias("_first_seq"),
-        )
-        # a hand-off that opens an episode (its lowest seq) belongs to no episode
-        inner = (
-            self.events.filter(HANDOFF)
-            .select(PERSON_ID, EPISODE, SEQ, PREV_AGENCY)
-            .join(episodes.select(PERSON_ID, EPISODE, "_first_seq"), on=[PERSON_ID, EPISODE])
-            .filter(pl.col(SEQ) != pl.col("_first_seq"))
-        )
-        episodes = episodes.join(
-            inner.group_by(PERSON_ID, EPISODE).agg(pl.len().alias("_handoffs")),
-            on=[PERSON_ID, EPISODE],
-            how="left",
-        ).with_columns(
-            pl.col("_handoffs").fill_null(0),
-            pl.col("_first").dt.truncate(self.every).alias(_PERIOD),
-        )
-        out = (
-            inner.group_by(PERSON_ID, EPISODE, PREV_AGENCY)
-            .agg(pl.len().alias("_out"))
-            .rename({PREV_AGENCY: AGENCY})
-        )
-        segments = (
-            parts.join(out, on=[PERSON_ID, EPISODE, AGENCY], how="left")
-            .join(
-                episodes.select(PERSON_ID, EPISODE, "_agencies", _PERIOD),
-                on=[PERSON_ID, EPISODE],
-            )
-            .with_columns(pl.col("_out").fill_null(0))
-        )
-        # every measure reads these two tables: compute them once
-        done_episodes, done_segments = pl.collect_all([episodes, segments])
-        self.episodes = done_episodes.lazy()
-        self.segments = done_segments.lazy()
 
     @cached_property
     def discharges(self) -> pl.LazyFrame:
@@ -396,19 +442,20 @@ def _duplicate_rate(t: _Tables, m: Measure) -> pl.LazyFrame:
 
 def _time_to_first_service(t: _Tables, m: Measure) -> pl.LazyFrame:
     target = pl.col(ACTIVITY).is_in(list(m.activities)) | pl.col(SERVICE).is_in(list(m.services))
-    events = t.events.with_columns(pl.when(target).then(pl.col(START)).alias("_target"))
+    # only the target events are grouped: the first one per episode / agency segment
+    hits = t.events.filter(target & pl.col(START).is_not_null())
     if m.scope == "end_to_end":
         per = (
-            events.group_by(PERSON_ID, EPISODE)
-            .agg(pl.col("_target").min())
-            .join(t.episodes, on=[PERSON_ID, EPISODE])
+            hits.group_by(_EP)
+            .agg(pl.col(START).min().alias("_target"))
+            .join(t.episodes, on=_EP)
             .with_columns(_days(pl.col("_target") - pl.col("_first")).alias(_X))
         )
     else:
         per = (
-            events.group_by(PERSON_ID, EPISODE, AGENCY)
-            .agg(pl.col("_target").min())
-            .join(t.segments, on=[PERSON_ID, EPISODE, AGENCY])
+            hits.group_by(_SEG)
+            .agg(pl.col(START).min().alias("_target"))
+            .join(t.segments, on=_SEG)
             .with_columns(_days(pl.col("_target") - pl.col("_seg_first")).alias(_X))
         )
     return t.aggregate(per.filter(pl.col(_X).is_not_null()), m, pl.col(_X).quantile(m.quantile))
@@ -466,7 +513,7 @@ def compute_measures(
         (PERSON_ID, SEQ, EPISODE, AGENCY, PREV_AGENCY, HANDOFF, EVENT_ID, ACTIVITY, SERVICE, START),
         "compute_measures",
     )
-    tables = _Tables(lf, basket)
+    tables = _Tables(journeys, lf, basket)
     parts = [_BUILDERS[m.kind](tables, m) for m in basket.measures]
     if not parts:
         return pl.LazyFrame(schema=MEASURES)

@@ -77,7 +77,8 @@ SummaryLevel = Literal["person", "episode"]
 _SEEN = "_seen"
 _SAME = "_same_person"
 _REF_ORDER = "_unlinked_order"
-_ORDER = (PERSON_ID, START, END, AGENCY, EVENT_ID)
+_LAST = 2**63 - 1
+_ROW = "_row"
 
 #: One row per journey (person, or person and episode) from :func:`summarise_journeys`.
 JOURNEY_SUMMARY = pl.Schema(
@@ -244,7 +245,8 @@ def find_unlinked(events: Frame, crosswalk: Frame) -> pl.LazyFrame:
     )
 
 
-def _assign_people(ev: pl.LazyFrame, crosswalk: Frame, unlinked: Unlinked) -> pl.LazyFrame:
+def _assign_people(ev: pl.LazyFrame, crosswalk: Frame, unlinked: Unlinked) -> pl.DataFrame:
+    """Events joined to their ``person_id`` (collected: the ordering step needs them all)."""
     cw = _lazy(crosswalk, "crosswalk", (AGENCY, PERSON_REF, PERSON_ID)).select(
         pl.col(AGENCY).cast(pl.String),
         pl.col(PERSON_REF).cast(pl.String),
@@ -263,31 +265,100 @@ def _assign_people(ev: pl.LazyFrame, crosswalk: Frame, unlinked: Unlinked) -> pl
                 "must map to exactly one person_id"
             ],
         )
-    joined = ev.join(cw, on=[AGENCY, PERSON_REF], how="left")
-    if unlinked == "error":
-        missing = find_unlinked(ev, cw).collect()
-        if missing.height:
-            raise DataError(
-                f"{missing.height} (agency, person_ref) record(s) of the events are not in the "
-                f"crosswalk (first: agency {missing.item(0, AGENCY)!r}); add them to the "
-                "crosswalk, or use JourneySettings(unlinked='own_person') to give each its own "
-                "person id"
-            )
+    joined = ev.join(cw, on=[AGENCY, PERSON_REF], how="left").collect()
+    missing = joined.get_column(PERSON_ID).is_null()
+    if not missing.any():
         return joined
-    linked = joined.filter(pl.col(PERSON_ID).is_not_null())
-    unlinked_rows = joined.filter(pl.col(PERSON_ID).is_null())
+    # only the (usually few) unlinked rows are looked at again
+    refs = joined.filter(missing).select(AGENCY, PERSON_REF)
     orphans = (
-        unlinked_rows.select(AGENCY, PERSON_REF)
-        .unique()
+        refs.unique()
         .sort(AGENCY, PERSON_REF)
         .with_row_index(_REF_ORDER, offset=1)
         .select(AGENCY, PERSON_REF, (-pl.col(_REF_ORDER).cast(pl.Int64)).alias(PERSON_ID))
     )
-    # only the (usually few) unlinked rows are joined a second time
-    return pl.concat(
-        [linked, unlinked_rows.drop(PERSON_ID).join(orphans, on=[AGENCY, PERSON_REF])],
-        how="diagonal",
+    if unlinked == "error":
+        raise DataError(
+            f"{orphans.height} (agency, person_ref) record(s) of the events are not in the "
+            f"crosswalk (first: agency {orphans.item(0, AGENCY)!r}); add them to the "
+            "crosswalk, or use JourneySettings(unlinked='own_person') to give each its own "
+            "person id"
+        )
+    ids = refs.join(
+        orphans, on=[AGENCY, PERSON_REF], how="left", nulls_equal=True, maintain_order="left"
+    ).get_column(PERSON_ID)
+    person = joined.get_column(PERSON_ID).clone()
+    person.scatter(missing.arg_true(), ids)
+    return joined.with_columns(person)
+
+
+def _journey_order(frame: pl.DataFrame) -> pl.Series:
+    """Row indices of ``frame`` in journey order: person, start, end, agency, event_id.
+
+    Sorting on several columns, strings above all, is the expensive part of ordering
+    millions of events. The order is first found on two integer keys (person and start,
+    nulls last); only the rows that tie on both, usually very few, are then sorted on all
+    five columns, within the places they already hold. The result is exactly that of
+    sorting on the five columns with nulls last.
+    """
+    last = pl.lit(_LAST, pl.Int64)  # nulls sort last; a real value there ties and is re-sorted
+    keys = frame.select(
+        pl.col(PERSON_ID).cast(pl.Int64).fill_null(last),
+        pl.col(START).dt.epoch("us").fill_null(last),
     )
+    # two stable single-key sorts (least significant key first) beat one two-key sort
+    order = keys.select(pl.arg_sort_by(START, maintain_order=True).alias(_ROW)).get_column(_ROW)
+    by_person = keys.get_column(PERSON_ID).gather(order).to_frame()
+    order = order.gather(
+        by_person.select(pl.arg_sort_by(PERSON_ID, maintain_order=True)).to_series()
+    )
+    ranked = keys.select(pl.all().gather(order))
+    same = (pl.col(PERSON_ID) == pl.col(PERSON_ID).shift(1)) & (
+        pl.col(START) == pl.col(START).shift(1)
+    )
+    tied = ranked.select((same | same.shift(-1)).fill_null(False).alias("_tied")).to_series()
+    if not tied.any():
+        return order
+    at = tied.arg_true()
+    rows = order.gather(at)
+    sub = frame.select(PERSON_ID, START, END, AGENCY, EVENT_ID).select(pl.all().gather(rows))
+    within = sub.select(
+        pl.arg_sort_by([PERSON_ID, START, END, AGENCY, EVENT_ID], nulls_last=True)
+    ).to_series()
+    order = order.clone()
+    order.scatter(at, rows.gather(within))
+    return order
+
+
+def _last_seen(ordered: pl.DataFrame) -> pl.Series:
+    """When each person was last seen up to each row: the running maximum, per person, of
+    ``end`` (or ``start`` when there is no end), on rows in journey order.
+
+    A running maximum per person is a window function over millions of groups. Rows are
+    sorted by person and start, so over the rows without an ``end`` the maximum is simply
+    the start of the latest such row; only the (few) rows with an ``end`` need a running
+    maximum per person. Both are carried down to the rows below by a forward fill that
+    stops at the next person.
+    """
+    if ordered.get_column(START).null_count():  # start is not monotonic: the general way
+        seen = pl.coalesce(END, START).cum_max().over(PERSON_ID)
+        return ordered.select(seen.alias(_SEEN)).to_series()
+    person = pl.col(PERSON_ID)
+    ended = ordered.get_column(END).is_not_null()
+    at = ended.arg_true()
+    sub = ordered.select(person, pl.col(END)).select(pl.all().gather(at))
+    running = sub.select(pl.col(END).cum_max().over(PERSON_ID)).to_series()
+    n = ordered.height
+    ends = pl.select(pl.repeat(None, n, dtype=ordered.schema[END]).alias("_e")).to_series()
+    ends.scatter(at, running)
+    owners = pl.select(pl.repeat(None, n, dtype=pl.Int64).alias("_o")).to_series()
+    owners.scatter(at, sub.get_column(PERSON_ID).cast(pl.Int64))
+    open_ended = pl.col(END).is_null()
+    starts = pl.when(pl.when(open_ended).then(person).forward_fill() == person).then(
+        pl.when(open_ended).then(pl.col(START)).forward_fill()
+    )
+    closed = pl.when(pl.lit(owners).forward_fill() == person).then(pl.lit(ends).forward_fill())
+    return ordered.select(pl.max_horizontal(starts, closed).alias(_SEEN)).to_series()
 
 
 def build_journeys(
@@ -313,6 +384,9 @@ def build_journeys(
     -------
     pl.LazyFrame
         :data:`journeys.schema.JOURNEYS` columns, sorted by ``person_id`` and ``seq``.
+        The events are joined and put in order when this function is called (one sort on
+        integer keys; ties are broken on the few tied rows only); the journey columns are
+        computed lazily over that ordered frame, so collect the result once and reuse it.
 
     Examples
     --------
@@ -329,11 +403,14 @@ def build_journeys(
     settings = settings or JourneySettings()
     ev = _canonical_events(events)
     extra = [n for n in ev.collect_schema().names() if n not in EVENTS]
-    lf = _assign_people(ev, crosswalk, settings.unlinked).sort(
-        list(_ORDER), nulls_last=True, maintain_order=False
-    )
+    # one contiguous chunk per column: gathering from a chunked frame is ~10x slower
+    people = _assign_people(ev, crosswalk, settings.unlinked).rechunk()
+    # sorted by person: window expressions over person_id can use contiguous groups
+    ordered = people.select(pl.all().gather(_journey_order(people)))
+    del people
+    lf = ordered.with_columns(pl.col(PERSON_ID).set_sorted(), _last_seen(ordered)).lazy()
     same = pl.col(PERSON_ID) == pl.col(PERSON_ID).shift(1)
-    seen = pl.coalesce(END, START).cum_max().over(PERSON_ID)
+    seen = pl.col(_SEEN)
     # rows are sorted by person: number rows and episodes with running counts that restart
     # at each person's first row (cheaper than window functions over ~10 million rows)
     row = pl.int_range(pl.len(), dtype=pl.UInt32)

@@ -143,6 +143,47 @@ def test_rework_within_an_agency_episode() -> None:
     assert none.collect().height == 0
 
 
+def test_rework_counts_only_repeats_within_the_window() -> None:
+    day = 24.0
+    j = build(
+        [
+            # GP appointments three weeks apart: scheduled, not rework by default
+            (1, "asc", "g1", "Review", h(0), None),
+            (1, "asc", "g2", "Review", h(21 * day), None),
+            (1, "asc", "g3", "Review", h(42 * day), None),
+            # a re-attendance within two days, twice in a row: one chain of three
+            (1, "ae", "a1", "Arrive", h(1), None),
+            (1, "ae", "a2", "Arrive", h(2 * day), None),
+            (1, "ae", "a3", "Arrive", h(4 * day), None),
+            # ... and a later repeat more than a week after a3: a chain of its own
+            (1, "ae", "a4", "Arrive", h(20 * day), None),
+            (1, "ae", "a5", "Arrive", h(20 * day + 3), None),
+        ]
+    )
+    occ = detect_rework(j).collect()
+    assert occ.select("activity", "event_ids").rows() == [
+        ("Arrive", ["a1", "a2", "a3"]),
+        ("Arrive", ["a4", "a5"]),
+    ]
+    three = detect_rework(j, settings=ReworkSettings(min_repeats=3)).collect()
+    assert three["event_ids"].to_list() == [["a1", "a2", "a3"]]
+    # the whole episode (pm4py's definition): one occurrence per agency and activity
+    whole = detect_rework(j, settings=ReworkSettings(window="episode")).collect()
+    assert whole.select("activity", "event_ids").rows() == [
+        ("Review", ["g1", "g2", "g3"]),
+        ("Arrive", ["a1", "a2", "a3", "a4", "a5"]),
+    ]
+    wide = detect_rework(j, settings=ReworkSettings(window="3w")).collect()
+    assert ["g1", "g2", "g3"] in wide["event_ids"].to_list()
+
+
+def test_rework_settings_check_the_window(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"'window'.*Got 'soon'"):
+        ReworkSettings(window="soon")
+    s = ReworkSettings(window="episode", ignore_activities=("GP appointment",))
+    assert ReworkSettings.from_toml(s.to_toml(tmp_path / "rework.toml")) == s
+
+
 def test_long_waits_per_pair() -> None:
     day = 24.0
     j = build(

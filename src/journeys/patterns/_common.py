@@ -19,7 +19,15 @@ from journeys.schema import (
     TIMESTAMP,
 )
 
-__all__ = ["AGENCIES", "OCCURRENCES", "Frame", "finish", "journeys_frame", "summarise_by_agency"]
+__all__ = [
+    "AGENCIES",
+    "OCCURRENCES",
+    "Frame",
+    "finish",
+    "in_journey_order",
+    "journeys_frame",
+    "summarise_by_agency",
+]
 
 Frame = pl.DataFrame | pl.LazyFrame
 
@@ -57,6 +65,31 @@ def journeys_frame(journeys: Frame, required: Sequence[str], owner: str) -> pl.L
     if END not in names:
         lf = lf.with_columns(pl.lit(None, TIMESTAMP).alias(END))
     return lf
+
+
+def in_journey_order(journeys: Frame, lf: pl.LazyFrame) -> pl.LazyFrame:
+    """``lf`` (derived row by row from ``journeys``) sorted by ``person_id`` and ``seq``.
+
+    The output of :func:`journeys.traces.build_journeys` is already in that order: a
+    collected frame is checked in one vectorised pass and not sorted again, so detectors can
+    use ``shift`` on neighbouring events instead of self-joins. Anything else is sorted.
+    """
+    if isinstance(journeys, pl.DataFrame) and _is_ordered(journeys):
+        return lf.with_columns(pl.col(PERSON_ID).set_sorted())
+    return lf.sort(PERSON_ID, SEQ, nulls_last=True).with_columns(pl.col(PERSON_ID).set_sorted())
+
+
+def _is_ordered(frame: pl.DataFrame) -> bool:
+    if frame.height < 2:
+        return True
+    person, seq = pl.col(PERSON_ID).cast(pl.Int64), pl.col(SEQ).cast(pl.Int64)
+    step = person.diff().slice(1)
+    ordered = frame.select(
+        (person.null_count() == 0).alias("a"),
+        (seq.null_count() == 0).alias("b"),
+        ((step > 0) | ((step == 0) & (seq.diff().slice(1) > 0))).all().alias("c"),
+    )
+    return bool(all(ordered.row(0)))
 
 
 def finish(

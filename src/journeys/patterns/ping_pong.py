@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from journeys.patterns._common import Frame, finish, journeys_frame
+from journeys.patterns._common import Frame, finish, in_journey_order, journeys_frame
 from journeys.patterns._settings import SettingsFile, parse_duration
 from journeys.schema import AGENCY, END, EVENT_ID, HANDOFF, PERSON_ID, SEQ, START
 
@@ -71,32 +71,50 @@ def detect_ping_pong(journeys: Frame, *, settings: PingPongSettings | None = Non
     lf = journeys_frame(
         journeys, (PERSON_ID, SEQ, AGENCY, EVENT_ID, START, HANDOFF), "detect_ping_pong"
     )
-    # a stay starts at a person's first event or at a hand-off: only those rows are sorted
-    firsts = lf.group_by(PERSON_ID).agg(pl.col(SEQ).min().alias("_min_seq"))
+    events = lf.select(PERSON_ID, SEQ, AGENCY, EVENT_ID, START, END, HANDOFF)
+    return _ping_pong(in_journey_order(journeys, events), settings)
+
+
+def _ping_pong(lf: pl.LazyFrame, settings: PingPongSettings) -> pl.LazyFrame:
+    """:func:`detect_ping_pong` on events in journey order (person, seq)."""
+    # a stay starts at a person's first event or at a hand-off; the row above a stay's first
+    # event is the last event of the stay before
+    first = (pl.col(PERSON_ID) != pl.col(PERSON_ID).shift(1)).fill_null(True)
     starts = (
-        lf.join(firsts, on=PERSON_ID)
-        .filter(pl.col(HANDOFF) | (pl.col(SEQ) == pl.col("_min_seq")))
-        .select(PERSON_ID, pl.col(SEQ).alias("_first_seq"), AGENCY, pl.col(START).alias("_first"))
-        .sort(PERSON_ID, "_first_seq")
+        lf.with_columns(
+            pl.col(SEQ).shift(1).alias("_above_seq"), pl.col(START).shift(1).alias("_above")
+        )
+        .filter(pl.col(HANDOFF) | first)
+        .select(
+            PERSON_ID,
+            pl.col(SEQ).alias("_first_seq"),
+            AGENCY,
+            pl.col(START).alias("_first"),
+            "_above_seq",
+            "_above",
+        )
     )
 
     def ahead(name: str, k: int) -> pl.Expr:
         return pl.col(name).shift(-k)
 
-    candidates = (
+    bounces = (
         starts.with_columns(
             pl.int_range(pl.len(), dtype=pl.Int64).alias(_STAY),
             # the last event of this stay is the one just before the next stay starts
             (ahead("_first_seq", 1) - 1).alias("_last_seq"),
+            ahead("_above_seq", 1).alias("_above_next"),
+            ahead("_above", 1).alias("_left"),
             ahead("_first_seq", 2).alias("_return_seq"),
             ahead("_first", 2).alias("_return"),
         )
-        .filter((ahead(PERSON_ID, 2) == pl.col(PERSON_ID)) & (ahead(AGENCY, 2) == pl.col(AGENCY)))
-        .select(PERSON_ID, _STAY, "_last_seq", "_return_seq", "_return")
-    )
-    times = lf.select(PERSON_ID, pl.col(SEQ).alias("_last_seq"), pl.col(START).alias("_left"))
-    bounces = candidates.join(times, on=[PERSON_ID, "_last_seq"]).filter(
-        pl.col("_return") - pl.col("_left") <= pl.lit(settings.window_length)
+        .filter(
+            (ahead(PERSON_ID, 2) == pl.col(PERSON_ID))
+            & (ahead(AGENCY, 2) == pl.col(AGENCY))
+            & (pl.col("_above_next") == pl.col("_last_seq"))
+        )
+        .select(PERSON_ID, _STAY, "_last_seq", "_return_seq", "_return", "_left")
+        .filter(pl.col("_return") - pl.col("_left") <= pl.lit(settings.window_length))
     )
     # bounces starting at stays k and k' <= k+2 share a stay: one occurrence
     new_group = (pl.col(PERSON_ID) != pl.col(PERSON_ID).shift(1)).fill_null(True) | (

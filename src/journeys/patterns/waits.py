@@ -7,13 +7,21 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from journeys.exceptions import ConfigError
-from journeys.patterns._common import Frame, finish, journeys_frame
+from journeys.patterns._common import (
+    AGENCIES,
+    OCCURRENCES,
+    Frame,
+    in_journey_order,
+    journeys_frame,
+)
 from journeys.patterns._settings import SettingsFile, parse_duration
 from journeys.schema import (
     AGENCY,
     END,
     EVENT_ID,
+    EVIDENCE,
     HANDOFF,
+    PATTERN,
     PERSON_ID,
     PREV_AGENCY,
     SEQ,
@@ -22,8 +30,6 @@ from journeys.schema import (
 )
 
 __all__ = ["LongWaitSettings", "WaitThreshold", "detect_long_waits"]
-
-_OCC = "_occurrence"
 
 
 @dataclass(frozen=True)
@@ -116,37 +122,38 @@ def detect_long_waits(journeys: Frame, *, settings: LongWaitSettings | None = No
         (PERSON_ID, SEQ, AGENCY, PREV_AGENCY, HANDOFF, WAIT, EVENT_ID, START),
         "detect_long_waits",
     )
+    events = lf.select(PERSON_ID, SEQ, AGENCY, PREV_AGENCY, HANDOFF, WAIT, EVENT_ID, START)
+    return _long_waits(in_journey_order(journeys, events), settings)
+
+
+def _long_waits(events: pl.LazyFrame, settings: LongWaitSettings) -> pl.LazyFrame:
+    """:func:`detect_long_waits` on events in journey order: the previous event of a person
+    is the row above (``shift``), so no self-join is needed."""
     default = parse_duration(
         settings.default_threshold, parameter="default_threshold", owner="LongWaitSettings"
     )
     longest = parse_duration(settings.max_wait, parameter="max_wait", owner="LongWaitSettings")
+    above = pl.col(PERSON_ID).shift(1) == pl.col(PERSON_ID)
     flagged = (
-        lf.filter(pl.col(HANDOFF) & (pl.col(WAIT) <= pl.lit(longest)))
-        .select(PERSON_ID, SEQ, AGENCY, PREV_AGENCY, WAIT, EVENT_ID)
+        events.with_columns(
+            (above & (pl.col(SEQ).shift(1) == pl.col(SEQ) - 1)).alias("_has_prev"),
+            pl.col(EVENT_ID).shift(1).alias("_prev_id"),
+            pl.col(AGENCY).shift(1).alias("_prev_agency"),
+        )
+        .filter(pl.col(HANDOFF) & (pl.col(WAIT) <= pl.lit(longest)) & pl.col("_has_prev"))
         .join(settings.threshold_frame(), on=[PREV_AGENCY, AGENCY], how="left")
         .filter(pl.col(WAIT) > pl.coalesce(pl.col("_limit"), pl.lit(default)))
-        .select(PERSON_ID, pl.col(EVENT_ID).alias(_OCC), (pl.col(SEQ) - 1).alias("_prev_seq"))
     )
-    events = lf.select(PERSON_ID, SEQ, AGENCY, EVENT_ID, START, END, WAIT)
-    previous = flagged.join(
-        events.select(
-            PERSON_ID, pl.col(SEQ).alias("_prev_seq"), pl.col(EVENT_ID).alias("_prev_id")
-        ),
-        on=[PERSON_ID, "_prev_seq"],
-    )
-    evidence = pl.concat(
-        [
-            previous.select(PERSON_ID, _OCC, pl.col("_prev_id").alias(EVENT_ID)),
-            previous.select(PERSON_ID, _OCC, pl.col(_OCC).alias(EVENT_ID)),
-        ]
-    ).join(events.select(PERSON_ID, EVENT_ID, AGENCY, START, END, SEQ), on=[PERSON_ID, EVENT_ID])
-    occurrences = finish(evidence, _OCC, "long_wait")
     # the occurrence runs from when the person was last seen to the receiving event
-    waits = events.select(pl.col(EVENT_ID).alias("_recv"), WAIT, pl.col(START).alias("_at"))
     return (
-        occurrences.with_columns(pl.col("event_ids").list.last().alias("_recv"))
-        .join(waits, on="_recv", how="left")
-        .with_columns((pl.col("_at") - pl.col(WAIT)).alias(START), pl.col("_at").alias(END))
-        .drop("_recv", WAIT, "_at")
+        flagged.select(
+            PERSON_ID,
+            pl.lit("long_wait").alias(PATTERN),
+            pl.concat_list("_prev_agency", AGENCY).list.unique().list.sort().alias(AGENCIES),
+            (pl.col(START) - pl.col(WAIT)).alias(START),
+            pl.col(START).alias(END),
+            pl.concat_list("_prev_id", EVENT_ID).alias(EVIDENCE),
+        )
+        .cast(OCCURRENCES)
         .sort(PERSON_ID, START)
     )
