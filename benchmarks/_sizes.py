@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -22,16 +21,27 @@ def size() -> str:
     return value
 
 
+_PEAK = """
+import resource as _r, sys as _s
+_peak = max(_r.getrusage(_r.RUSAGE_SELF).ru_maxrss, _r.getrusage(_r.RUSAGE_CHILDREN).ru_maxrss)
+print("__PEAK_KB__", _peak, file=_s.stderr)
+"""
+
+
 def run_measured(code: str) -> tuple[float, float]:
     """Run Python ``code`` in a fresh interpreter; return (seconds, peak resident MB).
 
-    A fresh process gives an honest peak: nothing cached by earlier benchmarks counts.
+    The peak is read by the child itself at its end (its own and its workers' maximum resident
+    set), so nothing run earlier in this process counts.
     """
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code + _PEAK], check=False, capture_output=True, text=True
+    )
     seconds = time.perf_counter() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if peak_kb <= before:  # an earlier child was larger: ru_maxrss is a maximum over children
-        peak_kb = before
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmark child failed:\n{done.stderr[-4000:]}")
+    peak_kb = next(
+        int(line.split()[1]) for line in done.stderr.splitlines() if line.startswith("__PEAK_KB__")
+    )
     return seconds, peak_kb / 1024

@@ -135,10 +135,16 @@ EVENTS: Final = pl.Schema(
         OUTCOME: pl.String(),
     }
 )
-#: Encodings: the record-level filter ``clk`` plus one ``bf_<field>`` Binary column per field.
+#: Encodings: the record-level filter ``clk``, one ``bf_<field>`` Binary filter per field and one
+#: ``bk_<key>`` UInt64 keyed blocking token per blocking key (see :mod:`journeys.linkage`).
 ENCODINGS: Final = pl.Schema({AGENCY: pl.String(), PERSON_REF: pl.String(), CLK: pl.Binary()})
 CROSSWALK: Final = pl.Schema(
-    {AGENCY: pl.String(), PERSON_REF: pl.String(), PERSON_ID: pl.Int64(), MATCH_WEIGHT: pl.Float64()}
+    {
+        AGENCY: pl.String(),
+        PERSON_REF: pl.String(),
+        PERSON_ID: pl.Int64(),
+        MATCH_WEIGHT: pl.Float64(),
+    }
 )
 JOURNEYS: Final = pl.Schema(
     {
@@ -156,7 +162,13 @@ PLANTED: Final = pl.Schema(
     {TRUE_PERSON_ID: pl.Int64(), PATTERN: pl.String(), EVIDENCE: pl.List(pl.String())}
 )
 QUARANTINE: Final = pl.Schema(
-    {SOURCE: pl.String(), ROW: pl.Int64(), COLUMN: pl.String(), REASON: pl.String(), VALUE: pl.String()}
+    {
+        SOURCE: pl.String(),
+        ROW: pl.Int64(),
+        COLUMN: pl.String(),
+        REASON: pl.String(),
+        VALUE: pl.String(),
+    }
 )
 
 _REQUIRED: Final[Mapping[str, tuple[str, ...]]] = {

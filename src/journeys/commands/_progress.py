@@ -5,13 +5,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from typing import NoReturn
 
 from tqdm import tqdm
 
 __all__ = ["progress", "stage_bar"]
 
 
-def progress(total: int, desc: str) -> tqdm[None]:
+def progress(total: int, desc: str) -> tqdm[NoReturn]:
     """A progress bar on standard error, silent when standard error is not a terminal."""
     return tqdm(total=total, desc=desc, file=sys.stderr, disable=not sys.stderr.isatty())
 

@@ -36,13 +36,13 @@ def run(args: argparse.Namespace) -> int:
     demo = build_demo_project(args.out, people=args.people, seed=args.seed)
     population = demo.population
     with pl.Config(tbl_rows=-1, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
-        print(population.summary())  # noqa: T201
-        print(population.planted.group_by("pattern").len("people").sort("pattern"))  # noqa: T201
-    print(  # noqa: T201
+        print(population.summary())
+        print(population.planted.group_by("pattern").len("people").sort("pattern"))
+    print(
         f"{population.people.height:,} people, {population.identities.height:,} agency "
         f"records, {population.events.height:,} events, as native extracts in "
         f"{args.out / 'extracts'}"
     )
     summary = run_with_progress(load_project(demo.project), args.out / "pack")
-    print(f"workshop pack: {summary.page}")  # noqa: T201
+    print(f"workshop pack: {summary.page}")
     return 0

@@ -28,8 +28,8 @@ def run(args: argparse.Namespace) -> int:
     from journeys.config import starter_project
 
     if args.path.exists() and not args.force:
-        print(f"journeys init: {args.path} exists; use --force to overwrite it")  # noqa: T201
+        print(f"journeys init: {args.path} exists; use --force to overwrite it")
         return 1
     args.path.write_text(starter_project(args.name), encoding="utf-8")
-    print(f"wrote {args.path}")  # noqa: T201
+    print(f"wrote {args.path}")
     return 0

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from journeys.config import load_project
 
     summary = run_with_progress(load_project(args.project), args.out)
-    print(f"workshop pack: {summary.page}")  # noqa: T201
+    print(f"workshop pack: {summary.page}")
     return 0
 
 
@@ -57,5 +57,5 @@ def run_with_progress(project: Project, out: Path) -> RunSummary:
     with bar:
         summary = reconstruct(project, out=out, on_stage=done)
     for line in lines:
-        print(line)  # noqa: T201
+        print(line)
     return summary

@@ -46,8 +46,11 @@ _SEX_WORDS: Final = {"M": "Male", "F": "Female", "X": "Not stated"}
 
 
 class _Tables(Protocol):
-    identities: pl.DataFrame
-    events: pl.DataFrame
+    @property
+    def identities(self) -> pl.DataFrame: ...
+
+    @property
+    def events(self) -> pl.DataFrame: ...
 
 
 def activity_code(activity: str) -> str:
