@@ -42,6 +42,7 @@ from typing import Literal, get_args
 import numpy as np
 import polars as pl
 
+from journeys._settings import SettingsFile
 from journeys.exceptions import ConfigError
 from journeys.patterns import (
     DuplicateAttemptSettings,
@@ -53,7 +54,6 @@ from journeys.patterns import (
     summarise_by_agency,
 )
 from journeys.patterns._common import Frame, in_journey_order, journeys_frame
-from journeys.patterns._settings import SettingsFile
 from journeys.schema import (
     ACTIVITY,
     AGENCY,

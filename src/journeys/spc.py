@@ -23,8 +23,8 @@ from typing import Literal
 
 import polars as pl
 
+from journeys._settings import SettingsFile
 from journeys.exceptions import ConfigError, SchemaError
-from journeys.patterns._settings import SettingsFile
 
 __all__ = ["SPC_COLUMNS", "SpcSettings", "compare_periods", "control_limits"]
 

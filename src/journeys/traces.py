@@ -34,8 +34,8 @@ from typing import Literal
 
 import polars as pl
 
+from journeys._settings import SettingsFile, parse_duration
 from journeys.exceptions import ConfigError, DataError, SchemaError
-from journeys.patterns._settings import SettingsFile, parse_duration
 from journeys.schema import (
     ACTIVITY,
     AGENCY,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from journeys._settings import SettingsFile
 from journeys.exceptions import ConfigError
-from journeys.patterns._settings import SettingsFile
 
 __all__ = ["ConformanceMethod", "MiningSettings"]
 

@@ -8,8 +8,8 @@ and thresholds live in frozen settings dataclasses that round-trip to TOML.
 
 from __future__ import annotations
 
+from journeys._settings import SettingsFile, parse_duration
 from journeys.patterns._common import AGENCIES, OCCURRENCES, summarise_by_agency
-from journeys.patterns._settings import SettingsFile, parse_duration
 from journeys.patterns.duplicates import DuplicateAttemptSettings, detect_duplicate_attempts
 from journeys.patterns.ping_pong import PingPongSettings, detect_ping_pong
 from journeys.patterns.readmissions import (

@@ -11,9 +11,9 @@ from datetime import timedelta
 
 import polars as pl
 
+from journeys._settings import SettingsFile, parse_duration
 from journeys.exceptions import ConfigError
 from journeys.patterns._common import Frame, finish, journeys_frame
-from journeys.patterns._settings import SettingsFile, parse_duration
 from journeys.schema import ACTIVITY, AGENCY, END, EVENT_ID, PERSON_ID, SEQ, SERVICE, START
 
 __all__ = ["DuplicateAttemptSettings", "detect_duplicate_attempts"]

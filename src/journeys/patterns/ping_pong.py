@@ -11,8 +11,8 @@ from datetime import timedelta
 
 import polars as pl
 
+from journeys._settings import SettingsFile, parse_duration
 from journeys.patterns._common import Frame, finish, in_journey_order, journeys_frame
-from journeys.patterns._settings import SettingsFile, parse_duration
 from journeys.schema import AGENCY, END, EVENT_ID, HANDOFF, PERSON_ID, SEQ, START
 
 __all__ = ["PingPongSettings", "detect_ping_pong"]

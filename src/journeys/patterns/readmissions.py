@@ -14,9 +14,9 @@ from typing import Literal
 
 import polars as pl
 
+from journeys._settings import SettingsFile, parse_duration
 from journeys.exceptions import ConfigError
 from journeys.patterns._common import Frame, finish, journeys_frame
-from journeys.patterns._settings import SettingsFile, parse_duration
 from journeys.schema import (
     ACTIVITY,
     AGENCY,

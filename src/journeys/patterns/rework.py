@@ -16,9 +16,9 @@ from datetime import timedelta
 
 import polars as pl
 
+from journeys._settings import SettingsFile, parse_duration
 from journeys.exceptions import ConfigError
 from journeys.patterns._common import Frame, finish, in_journey_order, journeys_frame
-from journeys.patterns._settings import SettingsFile, parse_duration
 from journeys.schema import ACTIVITY, AGENCY, END, EPISODE, EVENT_ID, PERSON_ID, SEQ, START
 
 __all__ = ["WHOLE_EPISODE", "ReworkSettings", "detect_rework"]

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from journeys._settings import SettingsFile
 from journeys.patterns._common import Frame
-from journeys.patterns._settings import SettingsFile
 from journeys.patterns.duplicates import DuplicateAttemptSettings, detect_duplicate_attempts
 from journeys.patterns.ping_pong import PingPongSettings, detect_ping_pong
 from journeys.patterns.readmissions import (

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from journeys._settings import SettingsFile, parse_duration
 from journeys.exceptions import ConfigError
 from journeys.patterns._common import (
     AGENCIES,
@@ -14,7 +15,6 @@ from journeys.patterns._common import (
     in_journey_order,
     journeys_frame,
 )
-from journeys.patterns._settings import SettingsFile, parse_duration
 from journeys.schema import (
     AGENCY,
     END,
