@@ -13,8 +13,8 @@ import polars as pl
 
 from journeys import schema as s
 from journeys.exceptions import SchemaError
-from journeys.linkage._nicknames import NICKNAMES
 from journeys.linkage.settings import BIRTH_YEAR, EncodingSchema, FieldKind, default_schema
+from journeys.nicknames import nickname_map
 
 __all__ = ["normalise_expr", "normalise_identities"]
 
@@ -98,7 +98,7 @@ def normalise_expr(column: str, kind: FieldKind) -> pl.Expr:
         folded = folded.str.replace(_TITLES, "").str.replace(_SUFFIXES, "")
     if kind == "given_name":
         first = folded.str.split(" ").list.first()
-        folded = first.replace(NICKNAMES)
+        folded = first.replace(nickname_map())
     elif kind == "name":
         folded = folded.str.replace_all(" ", "")
     return _missing(folded).alias(column)
