@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from journeys import schema
 from journeys.adapters import ingest, open_reader, parse_mapping, read_fhir
+from journeys.adapters._base import ROW
 from journeys.exceptions import SourceError
 
 UTC = dt.UTC
@@ -297,3 +301,168 @@ def test_ndjson_column_null_in_the_first_thousand_records_still_loads(tmp_path: 
     result = ingest([tmp_path / "x.yaml"])
     assert result.events.height == 1501
     assert result.events.get_column("end").null_count() == 1500
+
+
+def _sqlalchemy_batches(url: str, stmt: Any, chunk: int) -> list[pl.DataFrame]:
+    """The oracle: SQLAlchemy's own rows (its result processors applied), chunk by chunk."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        result = conn.execute(stmt)
+        names = list(result.keys())
+        return [
+            pl.DataFrame(
+                [tuple(r) for r in part], schema=names, orient="row", infer_schema_length=None
+            )
+            for part in result.partitions(chunk)
+        ]
+
+
+def test_sqlite_rows_equal_sqlalchemys_typed_rows(tmp_path: Path) -> None:
+    """Declared DATETIME/DATE/NUMERIC/BOOLEAN columns come out as SQLAlchemy converts them."""
+    import sqlalchemy as sa
+
+    from journeys.adapters.sql import SqlReader
+
+    with sqlite3.connect(tmp_path / "t.db") as conn:
+        conn.execute(
+            "CREATE TABLE t (id TEXT, at DATETIME, born DATE, amount NUMERIC(10, 2), "
+            "flag BOOLEAN, n INTEGER, x REAL, note TEXT)"
+        )
+        conn.executemany(
+            "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                ("a", "2024-07-01 10:00:00.000000", "1950-02-03", 1.5, 1, 3, 0.5, None),
+                ("b", None, None, None, None, None, None, "x"),
+                ("c", "2024-07-02 11:30:05.123456", "2001-12-31", 10, 0, 4, 2, "y"),
+                ("d", "2024-07-03 00:00:00", "1999-01-01", 2.25, 1, None, None, None),
+                ("e", "2024-07-04 08:00:00.5", "2010-06-15", 7, 0, 5, 1.25, "z"),
+            ],
+        )
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    table = sa.Table("t", sa.MetaData(), autoload_with=engine)
+    for stmt, reader in (
+        (sa.select(table), SqlReader(url, source="t", table="t", chunk_size=2)),
+        (
+            sa.text("SELECT * FROM t ORDER BY id DESC"),
+            SqlReader(url, source="t", query="SELECT * FROM t ORDER BY id DESC", chunk_size=2),
+        ),
+    ):
+        ours = [b.data.drop(ROW) for b in reader.batches()]
+        theirs = _sqlalchemy_batches(url, stmt, 2)
+        assert len(ours) == len(theirs) == 3
+        for mine, oracle in zip(ours, theirs, strict=True):
+            assert mine.schema == oracle.schema
+            assert mine.equals(oracle)
+    batches = [b.data for b in SqlReader(url, source="t", table="t", chunk_size=2).batches()]
+    assert batches[0].schema["at"] == pl.Datetime("us")  # converted, not left as text
+    assert pl.concat([b.select(ROW) for b in batches]).to_series().to_list() == [1, 2, 3, 4, 5]
+
+
+def test_fhir_export_is_parsed_once_and_reread_when_it_changes(tmp_path: Path) -> None:
+    from journeys.adapters import fhir
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    patient = {"resourceType": "Patient", "id": "p1", "name": [{"family": "Ng"}]}
+    encounter = {"resourceType": "Encounter", "id": "e1", "subject": {"reference": "Patient/p1"}}
+    (folder / "Patient.ndjson").write_text(json.dumps(patient) + "\n")
+    (folder / "Encounter.ndjson").write_text(json.dumps(encounter) + "\n")
+    events = read_fhir(folder)
+    register = read_fhir(folder, patients=True)
+    assert events.select("id", "patient.family").rows() == [("e1", "Ng")]
+    assert register.select("id", "patient.family").rows() == [("p1", "Ng")]
+    assert len(fhir._FLATTENED) == 1  # both came from one parse
+    second = {"resourceType": "Patient", "id": "p2", "name": [{"family": "Okafor"}]}
+    with (folder / "Patient.ndjson").open("a") as handle:
+        handle.write(json.dumps(second) + "\n")
+    assert read_fhir(folder, patients=True).get_column("id").to_list() == ["p1", "p2"]
+    fhir.forget_exports()
+    assert not fhir._FLATTENED
+
+
+def test_ingest_keeps_no_fhir_export_in_memory(tmp_path: Path, write_mapping) -> None:  # type: ignore[no-untyped-def]
+    from journeys.adapters import fhir
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    patient = {"resourceType": "Patient", "id": "p1", "birthDate": "1950-01-01"}
+    encounter = {
+        "resourceType": "Encounter",
+        "id": "e1",
+        "subject": {"reference": "Patient/p1"},
+        "type": [{"coding": [{"code": "x", "display": "Arrive"}]}],
+        "period": {"start": "2024-07-01T10:00:00Z"},
+    }
+    (folder / "Patient.ndjson").write_text(json.dumps(patient) + "\n")
+    (folder / "Encounter.ndjson").write_text(json.dumps(encounter) + "\n")
+    path = write_mapping(
+        {
+            "agency": "acute",
+            "source": {"kind": "fhir", "path": "export"},
+            "events": {
+                "person_ref": "patient.id",
+                "event_id": "id",
+                "activity": "type.display",
+                "service": {"constant": "inpatient"},
+                "start": "period.start",
+            },
+        }
+    )
+    result = ingest([path])
+    assert result.events.get_column("activity").to_list() == ["Arrive"]
+    assert not fhir._FLATTENED
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    stamps=st.lists(
+        st.one_of(
+            st.none(),
+            st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31)).map(
+                lambda d: d.isoformat(sep=" ")
+            ),
+            st.dates(min_value=dt.date(1, 1, 1)).map(dt.date.isoformat),
+            st.sampled_from(
+                ["2024-02-30 10:00:00", "2024-07-01T10:00:00", "2024-02-30", "20240701", ""]
+            ),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    kind=st.sampled_from(["DATETIME", "DATE"]),
+)
+def test_sqlite_datetimes_equal_sqlalchemys(stamps: list[str | None], kind: str) -> None:
+    """Whatever text a DATETIME or DATE column holds, the values (or error) are SQLAlchemy's."""
+    import tempfile
+
+    import sqlalchemy as sa
+
+    from journeys.adapters.sql import SqlReader
+
+    with tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "t.db"
+        with sqlite3.connect(db) as conn:
+            conn.execute(f"CREATE TABLE t (at {kind})")
+            conn.executemany("INSERT INTO t VALUES (?)", [(s,) for s in stamps])
+        url = f"sqlite:///{db}"
+        table = sa.Table("t", sa.MetaData(), autoload_with=sa.create_engine(url))
+        try:
+            theirs: list[pl.DataFrame] | str = _sqlalchemy_batches(url, sa.select(table), 4)
+        except (ValueError, TypeError) as error:  # SQLAlchemy's processors raise these
+            theirs = f"{type(error).__name__}: {error}"
+        reader = SqlReader(url, source="t", table="t", chunk_size=4)
+        try:
+            ours: list[pl.DataFrame] | str = [b.data.drop(ROW) for b in reader.batches()]
+        except (ValueError, TypeError) as error:
+            ours = f"{type(error).__name__}: {error}"
+        if isinstance(theirs, str):
+            assert ours == theirs
+        else:
+            assert isinstance(ours, list)
+            assert len(ours) == len(theirs)
+            for mine, oracle in zip(ours, theirs, strict=True):
+                assert mine.schema == oracle.schema
+                assert mine.equals(oracle)

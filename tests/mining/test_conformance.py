@@ -235,3 +235,58 @@ def test_conformance_per_week(to_be: Any) -> None:
     assert tbr_weekly.get_column("fitting_share").to_list() == [1.0, 0.0, 1.0]
     with pytest.raises(DataError, match="fitness"):
         summarise_by_week(log, pl.DataFrame({"person_id": [1]}))
+
+
+def test_sepsis_token_replay_in_two_processes_equals_pm4py_case_by_case(
+    sepsis: pl.DataFrame, sepsis_pm4py: pd.DataFrame, pm4py: Any
+) -> None:
+    """846 variants: replayed in chunks by two worker processes, the pool path."""
+    keys = {"case": "Case ID", "activity": "Activity", "timestamp": "Complete Timestamp"}
+    frequent = discover_variants(
+        sepsis, case="Case ID", activity="Activity", timestamp="Complete Timestamp", top_k=5
+    ).get_column("variant")
+    traces = (
+        sepsis.sort("Case ID", "Complete Timestamp", maintain_order=True)
+        .group_by("Case ID", maintain_order=True)
+        .agg(pl.col("Activity").alias("variant"))
+    )
+    assert traces.get_column("variant").n_unique() > 256  # more than the in-process threshold
+    cases = traces.filter(pl.col("variant").is_in(frequent.implode())).get_column("Case ID")
+    model = discover_inductive_model(
+        sepsis.filter(pl.col("Case ID").is_in(cases.implode())),
+        case="Case ID",
+        activity="Activity",
+        timestamp="Complete Timestamp",
+    )
+    two = check_token_replay(sepsis, model, **keys, processes=2)
+    one = check_token_replay(sepsis, model, **keys, processes=1)
+    assert two.equals(one)
+    with quiet():
+        theirs = pm4py.conformance_diagnostics_token_based_replay(
+            sepsis_pm4py,
+            model.net,
+            model.initial_marking,
+            model.final_marking,
+            return_diagnostics_dataframe=True,
+        )
+    _per_case(
+        two.rename({"Case ID": XES_CASE}),
+        theirs,
+        {
+            "trace_fitness": "fitness",
+            "is_fit": "is_fit",
+            "missing": "missing",
+            "remaining": "remaining",
+            "produced": "produced",
+            "consumed": "consumed",
+        },
+    )
+    assert (two.get_column("fitness") < 1.0).any()
+
+
+def test_token_replay_rejects_zero_processes(to_be: Any) -> None:
+    log = pl.DataFrame(
+        {"person_id": [1], "activity": ["a"], "start": [datetime(2024, 1, 1, tzinfo=UTC)]}
+    )
+    with pytest.raises(DataError, match=r"'processes'.*>= 1"):
+        check_token_replay(log, to_be, processes=0)

@@ -24,7 +24,7 @@ import polars as pl
 from journeys.adapters._base import ROW, Batch, require_file
 from journeys.exceptions import SourceError
 
-__all__ = ["FHIR_COLUMNS", "FhirReader", "read_fhir"]
+__all__ = ["FHIR_COLUMNS", "FhirReader", "forget_exports", "read_fhir"]
 
 FHIR_COLUMNS: Final = (
     "resourceType",
@@ -149,15 +149,52 @@ def read_fhir(path: str | Path, *, patients: bool = False) -> pl.DataFrame:
     ('e1', 'p1')
     """
     file = require_file(Path(path), kind="fhir")
-    resources = _resources(file)
+    key = _signature(file)
+    frames = _FLATTENED.get(key)
+    if frames is None:
+        frames = _flatten(_resources(file))
+        # the events and the register of one export are read one after the other: keep the
+        # last export's two (compact) frames so the JSON is parsed once for both
+        _FLATTENED.clear()
+        _FLATTENED[key] = frames
+    return frames[1] if patients else frames[0]
+
+
+def _signature(file: Path) -> tuple[str, tuple[tuple[str, int, int], ...]]:
+    """The export's identity: its resolved path and each file's name, size and mtime."""
+    files = sorted(file.glob("*.ndjson")) if file.is_dir() else [file]
+    stats = tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files)
+    return str(file.resolve()), stats
+
+
+_FLATTENED: dict[
+    tuple[str, tuple[tuple[str, int, int], ...]], tuple[pl.DataFrame, pl.DataFrame]
+] = {}
+
+
+def forget_exports() -> None:
+    """Drop the flattened export kept between the events and the register readers.
+
+    :func:`journeys.adapters.ingest` calls it when it is done, so no plaintext identity stays
+    in memory after an ingest.
+    """
+    _FLATTENED.clear()
+
+
+def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    data = {c: [None if r.get(c) is None else str(r.get(c)) for r in rows] for c in FHIR_COLUMNS}
+    return pl.DataFrame(data, schema=dict.fromkeys(FHIR_COLUMNS, pl.String))
+
+
+def _flatten(resources: list[dict[str, Any]]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(one row per Encounter/EpisodeOfCare joined to its Patient, one row per Patient)."""
     patients_by_id = {r.get("id"): r for r in resources if r.get("resourceType") == "Patient"}
+    register = [
+        {"resourceType": "Patient", "id": pid, "patient.id": pid, **_patient_fields(p)}
+        for pid, p in patients_by_id.items()
+    ]
     rows: list[dict[str, Any]] = []
-    if patients:
-        rows = [
-            {"resourceType": "Patient", "id": pid, "patient.id": pid, **_patient_fields(p)}
-            for pid, p in patients_by_id.items()
-        ]
-    for res in resources if not patients else []:
+    for res in resources:
         kind = res.get("resourceType")
         if kind not in _EVENT_TYPES:
             continue
@@ -186,8 +223,7 @@ def read_fhir(path: str | Path, *, patients: bool = False) -> pl.DataFrame:
             **_patient_fields(patients_by_id.get(pid)),
         }
         rows.append(row)
-    data = {c: [None if r.get(c) is None else str(r.get(c)) for r in rows] for c in FHIR_COLUMNS}
-    return pl.DataFrame(data, schema=dict.fromkeys(FHIR_COLUMNS, pl.String))
+    return _frame(rows), _frame(register)
 
 
 class FhirReader:

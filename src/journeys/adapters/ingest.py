@@ -16,6 +16,7 @@ import polars as pl
 
 from journeys import schema
 from journeys.adapters._base import Reader
+from journeys.adapters.fhir import forget_exports
 from journeys.adapters.mapping import Mapping, check_columns, load_mapping
 from journeys.adapters.readers import open_reader
 from journeys.adapters.transform import apply_mapping
@@ -161,6 +162,19 @@ def ingest(
     if problems:
         raise MappingError(f"{len(loaded)} mapping file(s)", problems)
 
+    try:
+        return _ingest(loaded, readers, out=out, on_source=on_source)
+    finally:
+        forget_exports()
+
+
+def _ingest(
+    loaded: list[Mapping],
+    readers: list[Reader],
+    *,
+    out: str | Path | None,
+    on_source: Callable[[SourceAccount], None] | None,
+) -> IngestResult:
     events_parts: list[pl.DataFrame] = []
     identity_parts: list[pl.DataFrame] = []
     quarantine_parts: list[pl.DataFrame] = [schema.empty(schema.QUARANTINE)]

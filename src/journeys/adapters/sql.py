@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Iterable, Iterator
+from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
 import sqlalchemy as sa
+from sqlalchemy.engine.processors import str_to_date, str_to_datetime
 
 from journeys.adapters._base import ROW, Batch
 from journeys.exceptions import SourceError
@@ -129,6 +132,9 @@ class SqlReader:
         """Rows in chunks from a streaming cursor."""
         engine = self._connect()
         names = self.columns()
+        if engine.dialect.name == "sqlite":
+            yield from self._sqlite_batches(engine, names)
+            return
         row = 1
         try:
             with engine.connect() as conn:
@@ -159,6 +165,103 @@ class SqlReader:
                     )
         except sa.exc.SQLAlchemyError as error:
             raise SourceError(f"Cannot read {self.where}: {_short(error)}") from None
+
+    def _sqlite_batches(self, engine: sa.Engine, names: list[str]) -> Iterator[Batch]:
+        """Rows in chunks straight from the ``sqlite3`` cursor, skipping SQLAlchemy's row objects.
+
+        The values are the ones SQLAlchemy would return: each column's result processor (the
+        DATETIME/DATE/NUMERIC/BOOLEAN conversions SQLAlchemy's SQLite dialect applies to a
+        reflected table) is applied to the column; a query gets none, as through SQLAlchemy.
+        """
+        row = 1
+        try:
+            with engine.connect() as conn:
+                processors: list[tuple[int, Any]] = []
+                if self.table is not None:
+                    table = sa.Table(self.table, sa.MetaData(), autoload_with=conn)
+                    sql = str(sa.select(table).compile(dialect=conn.dialect))
+                    for i, column in enumerate(table.columns):
+                        impl = column.type.dialect_impl(conn.dialect)
+                        process = impl.result_processor(conn.dialect, None)
+                        if process is not None:
+                            processors.append((i, process))
+                else:
+                    sql = str(sa.text(self.query or "").compile(dialect=conn.dialect))
+                raw = conn.connection.driver_connection
+                if raw is None:  # pragma: no cover - a live connection always has one
+                    msg = "no DBAPI connection"
+                    raise sa.exc.InvalidRequestError(msg)
+                cursor = raw.cursor()
+                try:
+                    cursor.execute(sql)
+                    emitted = False
+                    while rows := cursor.fetchmany(self.chunk_size):
+                        frame = pl.DataFrame(
+                            rows, schema=names, orient="row", infer_schema_length=None
+                        )
+                        if processors:
+                            frame = frame.with_columns(
+                                _processed(
+                                    frame.get_column(names[i]), map(itemgetter(i), rows), process
+                                )
+                                for i, process in processors
+                            )
+                        frame = frame.with_columns(
+                            pl.int_range(row, row + frame.height, dtype=pl.Int64, eager=True).alias(
+                                ROW
+                            )
+                        )
+                        row += frame.height
+                        emitted = True
+                        yield Batch(frame)
+                finally:
+                    cursor.close()
+                if not emitted:
+                    yield Batch(
+                        pl.DataFrame(schema={**dict.fromkeys(names, pl.String), ROW: pl.Int64})
+                    )
+        except (sa.exc.SQLAlchemyError, sqlite3.Error) as error:
+            raise SourceError(f"Cannot read {self.where}: {_short(error)}") from None
+
+
+def _processed(column: pl.Series, raw: Iterable[Any], process: Any) -> pl.Series:
+    """``column`` (``raw`` values from the cursor) through SQLAlchemy's result processor.
+
+    The new column's type is inferred exactly as for a whole chunk of rows (a one-column
+    row-oriented frame), so the batch is the one SQLAlchemy's rows would have given. Text in
+    SQLAlchemy's own DATETIME and DATE storage formats is parsed by polars instead of row by row
+    (the same values as ``datetime.fromisoformat`` / ``date.fromisoformat``, which SQLAlchemy
+    calls); anything else goes through the processor itself.
+    """
+    if column.dtype == pl.String and process in (str_to_datetime, str_to_date):
+        fast = _iso_parsed(column, dates=process is str_to_date)
+        if fast is not None:
+            return fast
+    values = list(zip(map(process, raw), strict=True))
+    return pl.DataFrame(
+        values, schema=[column.name], orient="row", infer_schema_length=None
+    ).to_series()
+
+
+#: ``YYYY-MM-DD`` and ``YYYY-MM-DD HH:MM:SS[.ffffff]`` with every field in range: the forms
+#: SQLAlchemy writes.
+_ISO_DATE: Final = r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+_ISO_DATETIME: Final = _ISO_DATE + r" ([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{6})?"
+
+
+def _iso_parsed(column: pl.Series, *, dates: bool) -> pl.Series | None:
+    """``column`` parsed as dates or naive microsecond datetimes, or None unless all fit."""
+    values = column.drop_nulls()
+    pattern = f"^{_ISO_DATE if dates else _ISO_DATETIME}$"
+    fits = values.str.contains(pattern) & ~values.str.starts_with("0000")  # no year 0
+    if values.is_empty() or not bool(fits.all()):
+        return None
+    try:
+        if dates:
+            return column.str.to_date("%Y-%m-%d", strict=True)
+        return column.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us", strict=True)
+    except pl.exceptions.PolarsError:  # e.g. 31 February: let fromisoformat raise its error
+        return None
 
 
 def _short(error: Exception) -> str:

@@ -2,8 +2,9 @@
 
 Token replay follows Rozinat & van der Aalst, "Conformance checking of processes based on
 monitoring real behavior", Information Systems 33(1), 2008 (pm4py's implementation, called once
-per variant). Alignments follow Adriansyah (2014) and are computed once per variant, in worker
-processes, with a per-trace time limit (see :mod:`journeys.mining._align`).
+per variant, in worker processes; see :mod:`journeys.mining._replay`). Alignments follow
+Adriansyah (2014) and are computed once per variant, in worker processes, with a per-trace time
+limit (see :mod:`journeys.mining._align`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import polars as pl
 from journeys import schema
 from journeys.exceptions import DataError
 from journeys.mining._align import MOVE_COST, VariantAlignment, align_variants
-from journeys.mining._engine import PM4PY_ACTIVITY, engine_errors, pm4py_module
 from journeys.mining._frames import ACT, CASE, TS, Frame, as_lazy, resolve_columns
+from journeys.mining._replay import replay_variants
 from journeys.mining.maps import VARIANT
 from journeys.mining.models import Model
 
@@ -102,12 +103,16 @@ def check_token_replay(
     case: str | None = None,
     activity: str = schema.ACTIVITY,
     timestamp: str = schema.START,
+    processes: int = 2,
 ) -> pl.DataFrame:
     """Token-replay fitness of each journey against ``model``.
 
     Returns one row per case: the case column, ``fitness`` (pm4py's ``trace_fitness``),
     ``is_fit``, ``missing``, ``remaining``, ``produced`` and ``consumed`` tokens; the values
-    equal ``pm4py.conformance_diagnostics_token_based_replay``. Each variant is replayed once.
+    equal ``pm4py.conformance_diagnostics_token_based_replay``. Each variant is replayed once, in
+    chunks spread over ``processes`` worker processes (2 on a two-core machine; 1 runs in this
+    process; small logs always run here). See :mod:`journeys.mining._replay` for why the split
+    cannot change the numbers.
 
     Examples
     --------
@@ -119,33 +124,31 @@ def check_token_replay(
     >>> check_token_replay(ev, discover_inductive_model(ev)).get_column("fitness").to_list()
     [1.0, 1.0]
     """
+    if processes < 1:
+        raise DataError(
+            f"The 'processes' parameter of check_token_replay must be >= 1. Got {processes}."
+        )
     traces, case_name = _traces(
         data, case=case, activity=activity, timestamp=timestamp, function="check_token_replay"
     )
     indexed, variants = _variant_index(traces)
-    pm4py_module()
-    from pm4py.algo.conformance.tokenreplay import algorithm as token_replay
-    from pm4py.objects.log.obj import Event, EventLog, Trace
-
-    log = EventLog([Trace([Event({PM4PY_ACTIVITY: a}) for a in v]) for v in variants])
-    with engine_errors("replaying the journeys on the model (token replay)"):
-        replayed = token_replay.apply(
-            log,
-            model.net,
-            model.initial_marking,
-            model.final_marking,
-            parameters={"show_progress_bar": False, "activity_key": PM4PY_ACTIVITY},
+    rows = sorted(
+        replay_variants(
+            variants, (model.net, model.initial_marking, model.final_marking), processes=processes
         )
+    )
     per_variant = pl.DataFrame(
-        {
-            VARIANT_INDEX: pl.Series(range(len(variants)), dtype=pl.UInt32),
-            FITNESS: [float(r["trace_fitness"]) for r in replayed],
-            IS_FIT: [bool(r["trace_is_fit"]) for r in replayed],
-            "missing": [int(r["missing_tokens"]) for r in replayed],
-            "remaining": [int(r["remaining_tokens"]) for r in replayed],
-            "produced": [int(r["produced_tokens"]) for r in replayed],
-            "consumed": [int(r["consumed_tokens"]) for r in replayed],
-        }
+        rows,
+        schema={
+            VARIANT_INDEX: pl.UInt32,
+            FITNESS: pl.Float64,
+            IS_FIT: pl.Boolean,
+            "missing": pl.Int64,
+            "remaining": pl.Int64,
+            "produced": pl.Int64,
+            "consumed": pl.Int64,
+        },
+        orient="row",
     )
     return (
         indexed.join(per_variant, on=VARIANT_INDEX, how="left", maintain_order="left")
