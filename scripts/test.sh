@@ -10,5 +10,6 @@ bash scripts/services.sh
 .venv/bin/mypy
 .venv/bin/pytest "$@"
 bash benchmarks/peers/setup_peers.sh   # clkhash and anonlink, in their own environment
+bash benchmarks/peers/splink/setup_splink.sh   # Splink 4 and DuckDB, in their own environment
 JOURNEYS_BENCH_SIZE=small .venv/bin/pytest benchmarks -m benchmark --benchmark-disable -q \
     -p no:cacheprovider
