@@ -18,6 +18,8 @@ import pytest
 from journeys import schema as s
 from journeys.cli import main
 from journeys.demo import DemoProject, build_demo_project
+from journeys.exceptions import PrivacyError
+from journeys.linkage import load_secret, pseudonymise_refs
 from journeys.pipeline import STAGES, RunSummary, reconstruct
 from journeys.reports import SECTIONS, scan_for_identifiers
 from tests.conftest import ROOT, require_service
@@ -63,10 +65,19 @@ def test_every_stage_runs_and_rows_add_up(run: DemoRun) -> None:
     assert ingest["events"] == run.demo.population.events.height
     assert ingest["identity_records"] == run.demo.population.identities.height
     journeys = pl.read_parquet(run.out / "data" / "journeys.parquet")
-    assert journeys.height == run.demo.population.events.height  # no event lost or duplicated
-    assert set(journeys.get_column(s.EVENT_ID)) == set(
-        run.demo.population.events.get_column(s.EVENT_ID)
+    events = run.demo.population.events
+    assert journeys.height == events.height  # no event lost or duplicated
+    # event ids are keyed pseudonyms of (agency, event id): an agency with the secret can
+    # recompute them to find the evidence in its own system
+    secret = load_secret(file=run.demo.project.parent / ".journeys-private" / "secret.key")
+    expected = pseudonymise_refs(
+        events.get_column(s.AGENCY),
+        events.get_column(s.EVENT_ID),
+        secret=secret,
+        purpose="event_id",
     )
+    assert set(journeys.get_column(s.EVENT_ID)) == set(expected)
+    assert not set(journeys.get_column(s.EVENT_ID)) & set(events.get_column(s.EVENT_ID))
 
 
 def test_linked_people_are_close_to_the_truth(run: DemoRun) -> None:
@@ -111,6 +122,7 @@ def test_plaintext_identities_stay_in_the_private_folder(run: DemoRun) -> None:
     private = run.demo.project.parent / ".journeys-private"
     assert (private / "identities.parquet").exists()
     assert not list(run.out.rglob("identities.parquet"))
+    assert not list(run.out.rglob("encodings.parquet"))  # field filters are not published
     events = pl.read_parquet(run.out / "data" / "events.parquet")
     local_refs = set(run.demo.population.truth.get_column(s.PERSON_REF))
     assert not local_refs & set(events.get_column(s.PERSON_REF))
@@ -181,3 +193,10 @@ def test_pack_of_the_demo_renders_offline_in_chromium(run: DemoRun) -> None:
     assert state["plots"] == state["drawn"] == state["divs"] > 10
     manifest = json.loads((run.out / "pack.json").read_text())
     assert state["divs"] == manifest["figures"]
+
+
+def test_output_folder_overlapping_the_private_folder_is_refused(run: DemoRun) -> None:
+    private = run.demo.project.parent / ".journeys-private"
+    for out in (run.demo.project.parent, private / "pack"):
+        with pytest.raises(PrivacyError, match="overlap"):
+            reconstruct(run.demo.project, out=out)

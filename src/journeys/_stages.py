@@ -131,19 +131,37 @@ def _encoding_schema(project: Project) -> Any:
 
 
 def run_encode(ctx: StageContext) -> dict[str, Any]:
-    from journeys.linkage import encode_identities, pseudonymise_events
+    """Encode identities; pseudonymise the events' person_ref and event_id with the same key.
+
+    Event ids are pseudonymised too: an agency may build them from an identifier (an NHS
+    number and a date), and agencies number their events independently, so the keyed pseudonym
+    of (agency, event_id) is also what makes them unique across agencies. An agency holding the
+    secret can recompute the pseudonym of its own ids to find the evidence of a loop.
+    """
+    from journeys.linkage import encode_identities, pseudonymise_events, pseudonymise_refs
 
     identities = pl.read_parquet(ctx.paths.private_file("identities.parquet"))
-    events = pl.scan_parquet(ctx.paths.private_file("events.parquet"))
-    pseudonymise_events(events, secret=ctx.secret).collect().write_parquet(
-        ctx.paths.data_file("events.parquet")
+    events = pseudonymise_events(
+        pl.scan_parquet(ctx.paths.private_file("events.parquet")), secret=ctx.secret
+    ).collect()
+    raw = pl.read_parquet(ctx.paths.private_file("events.parquet"), columns=[s.EVENT_ID])
+    events = events.with_columns(
+        pseudonymise_refs(
+            events.get_column(s.AGENCY),
+            raw.get_column(s.EVENT_ID),
+            secret=ctx.secret,
+            purpose="event_id",
+        ).alias(s.EVENT_ID)
     )
+    events.write_parquet(ctx.paths.data_file("events.parquet"))
     counts: dict[str, Any] = {"identity_records": identities.height}
     if ctx.project.linkage.mode == "encoded":
         encodings = encode_identities(
             identities, secret=ctx.secret, schema=_encoding_schema(ctx.project)
         )
-        encodings.write_parquet(ctx.paths.data_file("encodings.parquet"))
+        # encodings go to the linkage step, never into the published folder: field-level
+        # filters are open to frequency attacks unless salted (see journeys.linkage)
+        encodings.write_parquet(ctx.paths.private_file("encodings.parquet"))
         counts["encodings"] = encodings.height
     return counts
 
@@ -160,7 +178,7 @@ def run_link(ctx: StageContext) -> dict[str, Any]:
     settings = LinkageSettings.from_dict(ctx.project.linkage.settings)
     if ctx.project.linkage.mode == "encoded":
         result = link_encodings(
-            pl.read_parquet(ctx.paths.data_file("encodings.parquet")), settings=settings
+            pl.read_parquet(ctx.paths.private_file("encodings.parquet")), settings=settings
         )
         crosswalk = result.crosswalk
     else:
@@ -344,8 +362,11 @@ def run_report(ctx: StageContext) -> dict[str, Any]:
     occurrences = pl.read_parquet(ctx.paths.data_file("occurrences.parquet"))
     chosen = select_journeys(journeys, by="agencies", n=project.report.journey_maps)
     accounting = _read(ctx, "accounting.parquet")
-    conformance = _read(ctx, "conformance.parquet")
-    deviations = _read(ctx, "deviations.parquet")
+    # conformance files of an earlier run with another model or method must not be published
+    checked = project.conformance.model is not None
+    conformance = _read(ctx, "conformance.parquet") if checked else None
+    aligned = checked and project.conformance.method == "alignments"
+    deviations = _read(ctx, "deviations.parquet") if aligned else None
     models = sorted(ctx.paths.models.glob("*")) if ctx.paths.models.exists() else []
     if project.conformance.model is not None:
         models.append(project.conformance.model)

@@ -23,6 +23,7 @@ from journeys import __version__
 from journeys import _stages as st
 from journeys._cache import StageRecord, run_cached
 from journeys.config import Project, load_project
+from journeys.exceptions import PrivacyError
 
 __all__ = ["STAGES", "RunSummary", "reconstruct"]
 
@@ -84,11 +85,13 @@ def _stage_plan(ctx: st.StageContext) -> list[tuple[str, list[Path], Any, list[P
     sources, sources_cacheable = st.source_files(project)
     private = [p.private_file(n) for n in ("identities.parquet", "events.parquet")]
     data = p.data_file
-    link_inputs = (
-        [data("encodings.parquet")]
-        if project.linkage.mode == "encoded"
-        else [p.private_file("identities.parquet")]
-    )
+    schema_file = [project.linkage.schema] if project.linkage.schema else []
+    link_inputs = [
+        p.private_file(
+            "encodings.parquet" if project.linkage.mode == "encoded" else "identities.parquet"
+        ),
+        *schema_file,
+    ]
     journeys = [data("journeys.parquet")]
     plan: list[tuple[str, list[Path], Any, list[Path], Any, bool]] = [
         (
@@ -101,7 +104,7 @@ def _stage_plan(ctx: st.StageContext) -> list[tuple[str, list[Path], Any, list[P
         ),
         (
             "encode",
-            private,
+            [*private, *schema_file],
             {"linkage": project.as_dict()["linkage"], "secret": ctx.secret_fingerprint()},
             [data("events.parquet")],
             st.run_encode,
@@ -154,13 +157,34 @@ def _stage_plan(ctx: st.StageContext) -> list[tuple[str, list[Path], Any, list[P
         (
             "report",
             report_inputs,
-            project.as_dict()["report"],
+            {key: project.as_dict()[key] for key in ("report", "name", "periods", "conformance")},
             [p.out / "index.html"],
             st.run_report,
             True,
         )
     )
     return plan
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def _check_boundary(project: Project, out: Path) -> None:
+    """The private folder (plaintext identities, the secret) and the output folder must not
+    overlap: the output folder is what gets published."""
+    private = project.private_dir
+    problems = []
+    if _inside(private, out) or _inside(out, private):
+        problems.append(f"the private folder {private} and the output folder {out} overlap")
+    secret = project.linkage.secret_file
+    if secret is not None and _inside(secret, out):
+        problems.append(f"the secret file {secret} is inside the output folder {out}")
+    if problems:
+        raise PrivacyError(
+            "; ".join(problems) + ". Choose an output folder outside the project's private "
+            "folder ([project] private_dir) and away from the secret file."
+        )
 
 
 def reconstruct(
@@ -192,6 +216,7 @@ def reconstruct(
     if not isinstance(project, Project):
         project = load_project(project)
     out = Path(out).resolve()
+    _check_boundary(project, out)
     paths = st.Paths(out=out, private=project.private_dir)
     for folder in (out, paths.data, paths.private):
         folder.mkdir(parents=True, exist_ok=True)

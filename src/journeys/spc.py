@@ -128,7 +128,8 @@ def control_limits(series: Frame, *, settings: SpcSettings | None = None) -> pl.
     ----------
     series
         ``measure``, ``agency`` (null for end-to-end), ``period``, ``value``: the output of
-        :func:`journeys.measures.compute_measures`. Rows with a null value are kept, unflagged.
+        :func:`journeys.measures.compute_measures`. Rows with a null value are left out (no value,
+        no point on the chart); the moving range is taken between the remaining points.
     settings
         :class:`SpcSettings`.
 

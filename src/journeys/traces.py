@@ -256,13 +256,12 @@ def _assign_people(ev: pl.LazyFrame, crosswalk: Frame, unlinked: Unlinked) -> pl
         cw.group_by(AGENCY, PERSON_REF).agg(pl.len().alias("n")).filter(pl.col("n") > 1)
     ).collect()
     if dupes.height:
-        first = dupes.sort(AGENCY, PERSON_REF).row(0)
+        agencies = sorted(set(dupes.get_column(AGENCY).to_list()))
         raise SchemaError(
             "crosswalk",
             [
-                f"{dupes.height} (agency, person_ref) record(s) appear more than once, e.g. "
-                f"agency {first[0]!r} person_ref {first[1]!r} {first[2]} times; each record "
-                "must map to exactly one person_id"
+                f"{dupes.height} (agency, person_ref) record(s) appear more than once (agencies: "
+                f"{', '.join(agencies)}); each record must map to exactly one person_id"
             ],
         )
     joined = ev.join(cw, on=[AGENCY, PERSON_REF], how="left").collect()

@@ -466,3 +466,23 @@ def test_sqlite_datetimes_equal_sqlalchemys(stamps: list[str | None], kind: str)
             for mine, oracle in zip(ours, theirs, strict=True):
                 assert mine.schema == oracle.schema
                 assert mine.equals(oracle)
+
+
+def test_two_agencies_may_use_the_same_event_ids(tmp_path: Path) -> None:
+    """Agency systems number events independently: a duplicate is within one agency only."""
+    mappings = []
+    for agency in ("ae", "gp"):
+        (tmp_path / f"{agency}.csv").write_text(
+            "id,ref,what,when\n1,p1,Visit,01/07/2024 10:00\n1,p2,Visit,01/07/2024 11:00\n"
+            "2,p1,Visit,02/07/2024 10:00\n"
+        )
+        (tmp_path / f"{agency}.yaml").write_text(
+            f"agency: {agency}\nsource: {{kind: csv, path: {agency}.csv}}\nevents:\n"
+            "  event_id: id\n  person_ref: ref\n  activity: what\n"
+            "  service: {constant: other}\n  start: {column: when, format: '%d/%m/%Y %H:%M'}\n"
+        )
+        mappings.append(tmp_path / f"{agency}.yaml")
+    result = ingest(mappings)
+    assert [(a.read, a.loaded, a.quarantined) for a in result.accounts] == [(3, 2, 1), (3, 2, 1)]
+    assert result.events.height == 4
+    assert set(result.quarantine.get_column("reason").str.contains("duplicate").to_list()) == {True}

@@ -172,7 +172,7 @@ def test_duplicate_event_ids_are_quarantined_across_sources(tmp_path: Path, writ
     )
     two = write_mapping(
         {
-            "agency": "gp",
+            "agency": "ae",  # a second extract of the same agency: its ids clash with the first
             "name": "two",
             "source": {"kind": "csv", "path": "two.csv"},
             "events": _events(),

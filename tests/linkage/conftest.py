@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 
 import polars as pl
 import pytest
@@ -13,7 +12,6 @@ from journeys.linkage.datasets import febrl4_schema, load_febrl4
 
 SECRET = Secret(b"test secret for journeys linkage 0001")
 OTHER_SECRET = Secret(b"a different secret for journeys 0002")
-HAS_SYNTH = importlib.util.find_spec("journeys.synth") is not None
 
 
 @pytest.fixture(scope="session")

@@ -16,9 +16,7 @@ from journeys.linkage import (
     pseudonymise_refs,
 )
 
-from .conftest import HAS_SYNTH, SECRET
-
-pytestmark = pytest.mark.skipif(not HAS_SYNTH, reason="journeys.synth has not landed")
+from .conftest import SECRET
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from journeys import schema
+from journeys import schema, synth, traces
 from journeys.mining import (
     check_alignments,
     discover_agency_map,
@@ -16,9 +16,6 @@ from journeys.mining import (
     read_model,
     summarise_deviations,
 )
-
-synth = pytest.importorskip("journeys.synth")
-traces = pytest.importorskip("journeys.traces")
 
 TO_BE = Path(__file__).resolve().parents[2] / "examples" / "to_be.bpmn"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from journeys.reports import write_pack
-from tests.conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA, require_service
 
 from . import _fixtures as fx
 
@@ -15,7 +15,8 @@ from . import _fixtures as fx
 @pytest.fixture(scope="session")
 def model_files() -> tuple[Path, ...]:
     models = (SHARED_DATA / "models" / "running-example.bpmn", SHARED_DATA / "models" / "ex1.pnml")
-    return tuple(m for m in models if m.is_file())
+    require_service(all(m.is_file() for m in models), f"the shared models in {SHARED_DATA}")
+    return models
 
 
 @pytest.fixture(scope="session")

@@ -98,8 +98,7 @@ def test_figures_publish_only_disclosed_counts(full_pack: Path) -> None:
 
 
 def test_models_copied_and_linked(full_pack: Path, model_files: tuple[Path, ...]) -> None:
-    if not model_files:
-        pytest.skip("shared models not available")
+    assert model_files
     for model in model_files:
         copy = full_pack.parent / "models" / model.name
         assert copy.read_bytes() == model.read_bytes()

@@ -221,13 +221,21 @@ def _ingest(
             pl.lit(None, dtype=pl.Boolean).alias(_SECRET),
         )
     )
-    first = events_all.select(pl.col(schema.EVENT_ID).is_first_distinct()).to_series()
+    # agency systems number their events independently: an id is unique within an agency
+    first = events_all.select(
+        pl.struct(schema.AGENCY, schema.EVENT_ID).is_first_distinct()
+    ).to_series()
     dupes = events_all.filter(~first)
     if dupes.height:
         origin = events_all.filter(first).select(
-            schema.EVENT_ID, pl.col(_SRC).alias("__first_src"), pl.col(_ROWNO).alias("__first_row")
+            schema.AGENCY,
+            schema.EVENT_ID,
+            pl.col(_SRC).alias("__first_src"),
+            pl.col(_ROWNO).alias("__first_row"),
         )
-        dupes = dupes.join(origin, on=schema.EVENT_ID, how="left", maintain_order="left")
+        dupes = dupes.join(
+            origin, on=[schema.AGENCY, schema.EVENT_ID], how="left", maintain_order="left"
+        )
         quarantine_parts.append(
             dupes.select(
                 pl.col(_SRC).alias(schema.SOURCE),

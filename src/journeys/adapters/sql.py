@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from operator import itemgetter
@@ -37,9 +38,9 @@ def engine_for(url: str, *, password_env: str | None = None, base: Path | None =
     """
     try:
         parsed = sa.make_url(url)
-    except sa.exc.ArgumentError as error:
+    except sa.exc.ArgumentError:
         raise SourceError(
-            f"source.url '{url}' is not a database URL ({error}); "
+            f"source.url '{_redact(url)}' is not a database URL; "
             "write it like postgresql+psycopg://user@host/db"
         ) from None
     if password_env:
@@ -265,4 +266,12 @@ def _iso_parsed(column: pl.Series, *, dates: bool) -> pl.Series | None:
 
 
 def _short(error: Exception) -> str:
-    return str(error).split("\n", 1)[0][:300]
+    """The driver's first line, with quoted values masked: a driver may quote the cell that
+    failed (a date of birth), and messages must never carry identifier values."""
+    first = str(error).split("\n", 1)[0][:300]
+    return re.sub(r"(['\"])(?:(?!\1).)*\1", r"\1…\1", first)
+
+
+def _redact(url: str) -> str:
+    """A database URL with any password replaced by ***."""
+    return re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", url)

@@ -115,7 +115,9 @@ def derive_key(secret: Secret, purpose: str, *, length: int = 32) -> bytes:
     return out[:length]
 
 
-def pseudonymise_refs(agencies: pl.Series, refs: pl.Series, *, secret: Secret) -> pl.Series:
+def pseudonymise_refs(
+    agencies: pl.Series, refs: pl.Series, *, secret: Secret, purpose: str = "person_ref"
+) -> pl.Series:
     """Keyed pseudonyms (32 hex characters) of ``(agency, person_ref)`` pairs.
 
     Two SipHash-2-4 values (Aumasson & Bernstein 2012) under keys derived from the secret,
@@ -129,7 +131,7 @@ def pseudonymise_refs(agencies: pl.Series, refs: pl.Series, *, secret: Secret) -
     ...                                      secret=Secret(b"0123456789abcdef"))[0]
     (32, False)
     """
-    key = derive_key(secret, "person_ref", length=32)
+    key = derive_key(secret, purpose, length=32)
     messages = pl.select(
         pl.concat_str(
             [pl.lit(agencies.cast(pl.String)), pl.lit(refs.cast(pl.String))], separator="\x1f"

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
+from journeys.exceptions import MiningError
 from journeys.mining._engine import PM4PY_ACTIVITY, engine_errors, pm4py_module
 
 __all__ = ["MOVE_COST", "VariantAlignment", "align_variants", "empty_trace_cost"]
@@ -77,8 +78,11 @@ def empty_trace_cost(net: Any, im: Any, fm: Any) -> int:
     with engine_errors("aligning the empty trace"):
         result, _ = _align_one((), net, im, fm, float("inf"))
     if result is None:  # pragma: no cover - the empty trace has no time limit
-        msg = "the final marking cannot be reached from the initial marking"
-        raise ValueError(msg)
+        msg = (
+            "the to-be model's final marking cannot be reached from its initial marking; "
+            "check that the model is sound (every path from the start event ends at an end event)"
+        )
+        raise MiningError(msg)
     return int(result["cost"])
 
 
