@@ -55,6 +55,27 @@ def lsh_keys(clk: Words, *, bands: int, bits: int, seed: int) -> dict[str, pl.Se
     return out
 
 
+def _sorted_unique(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The sorted distinct values, as ``np.unique`` gives them.
+
+    numpy 2.4's ``np.unique`` takes a hash-based path for plain integer arrays that measured
+    about 80 times slower than sorting on 30 million pair codes; sorting once and keeping the
+    first of each run gives the same array.
+
+    Examples
+    --------
+    >>> _sorted_unique(np.array([5, 1, 5, 3], dtype=np.int64)).tolist()
+    [1, 3, 5]
+    """
+    ordered = np.sort(values)
+    if len(ordered) == 0:
+        return ordered
+    keep = np.empty(len(ordered), dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
 def candidate_pairs(
     keys: dict[str, pl.Series],
     *,
@@ -105,7 +126,7 @@ def candidate_pairs(
             code = code[agency[code // n] != agency[code % n]]
         per_key.append((name, len(code)))
         codes.append(code)
-    merged = np.unique(np.concatenate(codes)) if codes else np.array([], dtype=np.int64)
+    merged = _sorted_unique(np.concatenate(codes)) if codes else np.array([], dtype=np.int64)
     groups = [np.searchsorted(merged, code) for code in codes]  # a key yields a pair once
     left, right = merged // n, merged % n
     stats = BlockingStats(
