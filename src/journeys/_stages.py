@@ -131,28 +131,36 @@ def _encoding_schema(project: Project) -> Any:
 
 
 def run_encode(ctx: StageContext) -> dict[str, Any]:
-    """Encode identities; pseudonymise the events' person_ref and event_id with the same key.
+    """Encode identities; pseudonymise the events' person_ref (keyed) and event_id (surrogate).
 
-    Event ids are pseudonymised too: an agency may build them from an identifier (an NHS
-    number and a date), and agencies number their events independently, so the keyed pseudonym
-    of (agency, event_id) is also what makes them unique across agencies. An agency holding the
-    secret can recompute the pseudonym of its own ids to find the evidence of a loop.
+    Event ids are replaced too: an agency may build them from an identifier (an NHS number and
+    a date), and agencies number their events independently. Each event gets the surrogate
+    ``<agency>-<n>``, numbered in time order within its agency (ties by the original id), which
+    is unique across agencies and reveals nothing the event's own columns do not. The table from
+    surrogate back to the agency's own id stays in the private folder
+    (``event_ids.parquet``), so the agency can find the evidence of a loop in its system.
     """
-    from journeys.linkage import encode_identities, pseudonymise_events, pseudonymise_refs
+    from journeys.linkage import encode_identities, pseudonymise_events
 
     identities = pl.read_parquet(ctx.paths.private_file("identities.parquet"))
     events = pseudonymise_events(
         pl.scan_parquet(ctx.paths.private_file("events.parquet")), secret=ctx.secret
     ).collect()
-    raw = pl.read_parquet(ctx.paths.private_file("events.parquet"), columns=[s.EVENT_ID])
-    events = events.with_columns(
-        pseudonymise_refs(
-            events.get_column(s.AGENCY),
-            raw.get_column(s.EVENT_ID),
-            secret=ctx.secret,
-            purpose="event_id",
-        ).alias(s.EVENT_ID)
+    surrogate = (
+        pl.col(s.AGENCY)
+        + pl.lit("-")
+        # the rank of each event in (start, event id) order within its agency
+        + (pl.int_range(pl.len()).sort_by(s.START, s.EVENT_ID).arg_sort().over(s.AGENCY) + 1).cast(
+            pl.String
+        )
     )
+    numbered = events.select(s.AGENCY, s.EVENT_ID, s.START).with_columns(
+        surrogate.alias("_surrogate")
+    )
+    numbered.select(s.AGENCY, s.EVENT_ID, pl.col("_surrogate").alias("pseudonym")).write_parquet(
+        ctx.paths.private_file("event_ids.parquet")
+    )
+    events = events.with_columns(numbered.get_column("_surrogate").alias(s.EVENT_ID))
     events.write_parquet(ctx.paths.data_file("events.parquet"))
     counts: dict[str, Any] = {"identity_records": identities.height}
     if ctx.project.linkage.mode == "encoded":
