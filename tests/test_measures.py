@@ -23,45 +23,14 @@ from journeys.measures import (
     run_basket,
 )
 from journeys.patterns import PatternSettings, ReadmissionSettings, detect_all
-from journeys.schema import EVENTS
 from journeys.spc import SpcSettings
 from journeys.traces import JourneySettings, build_journeys, identity_crosswalk
 from tests.patterns._data import SEPSIS_RELEASES, crosswalk_for, event_tables, read_sepsis
-
-SERVICE = {"ae": "emergency_care", "acute": "inpatient", "asc": "social_care", "haven": "housing"}
+from tests.patterns._data import build_from_rows as build
 
 
 def d(month: int, day: int) -> datetime:
     return datetime(2025, month, day, tzinfo=UTC)
-
-
-def build(rows: list[tuple[int, str, str, str, datetime, datetime | None]]) -> pl.DataFrame:
-    """Rows of (person, agency, event_id, activity, start, end)."""
-    ev = pl.DataFrame(
-        [
-            {
-                "agency": a,
-                "person_ref": f"{a}-{p}",
-                "event_id": e,
-                "activity": act,
-                "service": SERVICE[a],
-                "start": s,
-                "end": end,
-                "resource": None,
-                "outcome": None,
-            }
-            for p, a, e, act, s, end in rows
-        ],
-        schema=EVENTS,
-    )
-    cw = (
-        ev.select("agency", "person_ref")
-        .unique()
-        .with_columns(
-            pl.col("person_ref").str.split("-").list.last().cast(pl.Int64).alias("person_id")
-        )
-    )
-    return build_journeys(ev, cw).collect()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import polars as pl
 from hypothesis import strategies as st
 
 from journeys.schema import EVENTS
+from journeys.traces import build_journeys
 
 SEPSIS_RELEASES = tuple(f"Release {c}" for c in "ABCDE")
 SEPSIS_AGENCY = "sepsis_hospital"
@@ -83,3 +84,48 @@ def crosswalk_for(events: pl.DataFrame, people: int = 3) -> pl.DataFrame:
         (pl.col("person_ref").str.slice(2).cast(pl.Int64) % people + 1).alias("person_id"),
         pl.lit(None, pl.Float64).alias("match_weight"),
     )
+
+
+SERVICE = {
+    "ae": "emergency_care",
+    "police": "police",
+    "acute": "inpatient",
+    "asc": "social_care",
+    "haven": "housing",
+    "open_door": "housing",
+    "safe_steps": "housing",
+}
+
+
+def build_from_rows(
+    rows: list[tuple[int, str, str, str, datetime, datetime | None]],
+) -> pl.DataFrame:
+    """Journeys from rows of (person, agency, event_id, activity, start, end).
+
+    One ref per person and agency; the person id is the number after the last dash.
+    """
+    ev = pl.DataFrame(
+        [
+            {
+                "agency": a,
+                "person_ref": f"{a}-{p}",
+                "event_id": e,
+                "activity": act,
+                "service": SERVICE[a],
+                "start": s,
+                "end": end,
+                "resource": None,
+                "outcome": None,
+            }
+            for p, a, e, act, s, end in rows
+        ],
+        schema=EVENTS,
+    )
+    cw = (
+        ev.select("agency", "person_ref")
+        .unique()
+        .with_columns(
+            pl.col("person_ref").str.split("-").list.last().cast(pl.Int64).alias("person_id")
+        )
+    )
+    return build_journeys(ev, cw).collect()

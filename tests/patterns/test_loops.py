@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import polars as pl
 import pytest
 
 from journeys.exceptions import ConfigError
@@ -22,51 +21,11 @@ from journeys.patterns import (
     detect_ping_pong,
     detect_rework,
 )
-from journeys.schema import EVENTS
-from journeys.traces import build_journeys
-
-SERVICE = {
-    "ae": "emergency_care",
-    "police": "police",
-    "acute": "inpatient",
-    "asc": "social_care",
-    "haven": "housing",
-    "open_door": "housing",
-    "safe_steps": "housing",
-}
+from tests.patterns._data import build_from_rows as build
 
 
 def h(hours: float) -> datetime:
     return datetime(2025, 3, 1, tzinfo=UTC) + timedelta(hours=hours)
-
-
-def build(rows: list[tuple[int, str, str, str, datetime, datetime | None]]) -> pl.DataFrame:
-    """Rows of (person, agency, event_id, activity, start, end); one ref per person and agency."""
-    ev = pl.DataFrame(
-        [
-            {
-                "agency": a,
-                "person_ref": f"{a}-{p}",
-                "event_id": e,
-                "activity": act,
-                "service": SERVICE[a],
-                "start": s,
-                "end": end,
-                "resource": None,
-                "outcome": None,
-            }
-            for p, a, e, act, s, end in rows
-        ],
-        schema=EVENTS,
-    )
-    cw = (
-        ev.select("agency", "person_ref")
-        .unique()
-        .with_columns(
-            pl.col("person_ref").str.split("-").list.last().cast(pl.Int64).alias("person_id")
-        )
-    )
-    return build_journeys(ev, cw).collect()
 
 
 def test_duplicate_housing_overlapping_and_near() -> None:
