@@ -379,9 +379,9 @@ def run_report(ctx: StageContext) -> dict[str, Any]:
     if project.conformance.model is not None:
         models.append(project.conformance.model)
     crosswalk = pl.read_parquet(ctx.paths.data_file("crosswalk.parquet"))
-    link_counts = json.loads((ctx.paths.out / ".cache" / "link.json").read_text(encoding="utf-8"))[
-        "counts"
-    ]
+    from journeys.linkage import LinkageSettings
+
+    threshold = LinkageSettings.from_dict(project.linkage.settings).threshold
     periods = ", ".join(
         f"{p.name} {p.start.isoformat()} to {p.end.isoformat()}" for p in project.periods
     )
@@ -402,7 +402,7 @@ def run_report(ctx: StageContext) -> dict[str, Any]:
         row_accounting=accounting,
         quarantine_reasons=_read(ctx, "quarantine_reasons.parquet"),
         match_weights=crosswalk.select(s.MATCH_WEIGHT),
-        match_threshold=link_counts.get("threshold"),
+        match_threshold=threshold,
         models=models,
     )
     rule = DisclosureRule(

@@ -325,16 +325,13 @@ def load_project(path: str | Path) -> Project:
     for key, low in (("suppress_max", 0), ("round_to", 1), ("journey_maps", 0)):
         if key in rep and (not isinstance(rep[key], int) or rep[key] < low):
             problems.append(f"[report] {key} must be an integer >= {low}. Got {rep[key]!r}.")
-    report = ReportConfig(
-        title=str(rep.get("title", ReportConfig.title)),
-        suppress_max=rep.get("suppress_max", 7)
-        if isinstance(rep.get("suppress_max", 7), int)
-        else 7,
-        round_to=rep.get("round_to", 5) if isinstance(rep.get("round_to", 5), int) else 5,
-        journey_maps=rep.get("journey_maps", 6)
-        if isinstance(rep.get("journey_maps", 6), int)
-        else 6,
-    )
+    # bad values are already problems (raised below); the defaults stand in until then
+    numbers = {
+        k: v
+        for k, v in rep.items()
+        if k in ("suppress_max", "round_to", "journey_maps") and isinstance(v, int)
+    }
+    report = ReportConfig(title=str(rep.get("title", ReportConfig.title)), **numbers)
     periods = _periods(_table(data, "periods", problems), problems)
     private = _path(
         base,

@@ -82,6 +82,7 @@ def _versions() -> dict[str, str]:
 def _stage_plan(ctx: st.StageContext) -> list[tuple[str, list[Path], Any, list[Path], Any, bool]]:
     """(name, inputs, settings, outputs, function, cacheable) for every stage that runs."""
     p, project = ctx.paths, ctx.project
+    settings = project.as_dict()
     sources, sources_cacheable = st.source_files(project)
     private = [p.private_file(n) for n in ("identities.parquet", "events.parquet")]
     data = p.data_file
@@ -105,7 +106,7 @@ def _stage_plan(ctx: st.StageContext) -> list[tuple[str, list[Path], Any, list[P
         (
             "encode",
             [*private, *schema_file],
-            {"linkage": project.as_dict()["linkage"], "secret": ctx.secret_fingerprint()},
+            {"linkage": settings["linkage"], "secret": ctx.secret_fingerprint()},
             [data("events.parquet")],
             st.run_encode,
             True,
@@ -113,7 +114,7 @@ def _stage_plan(ctx: st.StageContext) -> list[tuple[str, list[Path], Any, list[P
         (
             "link",
             link_inputs,
-            {"linkage": project.as_dict()["linkage"], "secret": ctx.secret_fingerprint()},
+            {"linkage": settings["linkage"], "secret": ctx.secret_fingerprint()},
             [data("crosswalk.parquet")],
             st.run_link,
             True,
@@ -141,7 +142,7 @@ def _stage_plan(ctx: st.StageContext) -> list[tuple[str, list[Path], Any, list[P
             (
                 "conformance",
                 [*journeys, project.conformance.model],
-                project.as_dict()["conformance"],
+                settings["conformance"],
                 [data("conformance.parquet")],
                 st.run_conformance,
                 True,
@@ -157,7 +158,7 @@ def _stage_plan(ctx: st.StageContext) -> list[tuple[str, list[Path], Any, list[P
         (
             "report",
             report_inputs,
-            {key: project.as_dict()[key] for key in ("report", "name", "periods", "conformance")},
+            {key: settings[key] for key in ("report", "name", "periods", "conformance")},
             [p.out / "index.html"],
             st.run_report,
             True,

@@ -149,9 +149,8 @@ def generate_population(
     truth_people = generate_people(rng, segment, config.start, seed)
 
     # agency records: one per (agency, person), plus duplicate registrations
-    act_agency = np.array(
-        [AGENCIES.index(next(a for a in AGENCIES if a.code == code)) for code, _ in ACTIVITIES]
-    )
+    position = {a.code: i for i, a in enumerate(AGENCIES)}
+    act_agency = np.array([position[code] for code, _ in ACTIVITIES])
     agency_idx = act_agency[ev["activity"]]
     events = pl.DataFrame(
         {
@@ -198,7 +197,6 @@ def _finish(
     seed: int,
 ) -> Population:
     agency_names = pl.Series([a.code for a in AGENCIES])
-    act_agency = pl.Series([a for a, _ in ACTIVITIES])
     act_name = pl.Series([n for _, n in ACTIVITIES])
     services = {a.code: a.service for a in AGENCIES}
     prefixes = {a.code: a.ref_prefix for a in AGENCIES}
@@ -232,7 +230,6 @@ def _finish(
         .then(pl.col("_outcome").replace_strict(dict(enumerate(OUTCOMES)), default=None))
         .alias(s.OUTCOME),
     )
-    del act_agency
     planted = (
         pl.concat(
             [events.select("_person", "_pattern"), canonical.select(s.EVENT_ID)], how="horizontal"
