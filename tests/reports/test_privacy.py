@@ -138,3 +138,21 @@ def test_markup_tag_names_are_not_names(tmp_path: Path) -> None:
     ids = pl.DataFrame({PERSON_REF: ["GP-99999"], FAMILY_NAME: ["Head"]})
     findings = scan_for_identifiers(tmp_path, ids)
     assert len(findings) == 1  # the cell, not the tags
+
+
+def test_digits_inside_a_hex_pseudonym_are_not_a_date_of_birth(tmp_path: Path) -> None:
+    """Regression: a 32-hex pseudonym can hold eight digits that spell a date of birth."""
+    ids = pl.DataFrame(
+        {
+            PERSON_REF: ["Q-1234567"],
+            GIVEN_NAME: ["Zed"],
+            FAMILY_NAME: ["Quill"],
+            DATE_OF_BIRTH: [dt.date(1950, 3, 12)],
+        }
+    )
+    pl.DataFrame({PERSON_REF: ["a3f19500312bc4d5e6f7a8b9c0d1e2f3"]}).write_parquet(
+        tmp_path / "pseudonyms.parquet"
+    )
+    assert scan_for_identifiers(tmp_path, ids) == []
+    (tmp_path / "plain.txt").write_text("born 19500312\n", encoding="utf-8")
+    assert [f.kind for f in scan_for_identifiers(tmp_path, ids)] == ["date_of_birth"]

@@ -56,7 +56,8 @@ _WORD: Final = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
 _DATES: Final = (
     re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"),
     re.compile(r"(?<!\d)\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}(?!\d)"),
-    re.compile(r"(?<!\d)\d{8}(?!\d)"),
+    # a compact date is a token of its own, not eight digits inside a hex pseudonym
+    re.compile(r"(?<![0-9A-Za-z])\d{8}(?![0-9A-Za-z])"),
     re.compile(r"(?<!\d)\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+\d{4}"),
     re.compile(r"[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4}"),
 )
