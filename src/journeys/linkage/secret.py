@@ -31,6 +31,7 @@ __all__ = [
 #: Environment variable that holds the linkage secret (at least 16 bytes).
 SECRET_ENV: Final = "JOURNEYS_LINKAGE_SECRET"  # noqa: S105 - a variable name, not a secret
 _MIN_BYTES: Final = 16
+_PSEUDONYM: Final = "__pseudonym"
 
 
 class Secret:
@@ -161,5 +162,12 @@ def pseudonymise_events(events: pl.DataFrame | pl.LazyFrame, *, secret: Secret) 
     32
     """
     frame = events.collect() if isinstance(events, pl.LazyFrame) else events
-    pseudo = pseudonymise_refs(frame[s.AGENCY], frame[s.PERSON_REF], secret=secret)
-    return frame.with_columns(pseudo).lazy()
+    # a person has about five events: hash each (agency, person_ref) once, then join back
+    keys = frame.select(s.AGENCY, s.PERSON_REF).unique()
+    keys = keys.with_columns(
+        pseudonymise_refs(keys[s.AGENCY], keys[s.PERSON_REF], secret=secret).alias(_PSEUDONYM)
+    )
+    joined = frame.join(
+        keys, on=[s.AGENCY, s.PERSON_REF], how="left", maintain_order="left", nulls_equal=True
+    )
+    return joined.with_columns(pl.col(_PSEUDONYM).alias(s.PERSON_REF)).drop(_PSEUDONYM).lazy()
