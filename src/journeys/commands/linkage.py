@@ -1,6 +1,9 @@
 """``journeys encode``, ``journeys link`` and ``journeys evaluate-linkage``.
 
 The secret is read from an environment variable or a file, never from the command line.
+``encode --schema`` also takes a clkhash v3 linkage schema (see
+:mod:`journeys.linkage.clkhash_schema`), with ``--clkhash-map IDENTIFIER=COLUMN`` for feature
+identifiers that do not name an identity field.
 """
 
 from __future__ import annotations
@@ -8,7 +11,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from journeys.linkage import SECRET_ENV, load_secret
+from journeys.exceptions import ConfigError
+from journeys.linkage import SECRET_ENV, load_secret, read_schema
 from journeys.linkage.files import encode_file, evaluate_files, link_files
 
 __all__ = ["register"]
@@ -25,13 +29,37 @@ def _secret_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _field_map(pairs: list[str]) -> dict[str, str]:
+    """``IDENTIFIER=COLUMN`` arguments as a mapping."""
+    bad = [p for p in pairs if "=" not in p or not p.split("=", 1)[1].strip()]
+    if bad:
+        raise ConfigError(
+            "--clkhash-map",
+            [f"{p!r} is not IDENTIFIER=COLUMN (e.g. surname=family_name)" for p in bad],
+        )
+    return dict(p.split("=", 1) for p in pairs)
+
+
 def _run_encode(args: argparse.Namespace) -> int:
+    if (args.clkhash_map or args.clkhash_approximate) and args.schema is None:
+        raise ConfigError(
+            "journeys encode", ["--clkhash-map and --clkhash-approximate need --schema"]
+        )
+    schema = (
+        read_schema(
+            args.schema,
+            field_map=_field_map(args.clkhash_map),
+            approximate=args.clkhash_approximate,
+        )
+        if args.schema
+        else None
+    )
     secret = load_secret(env=args.secret_env, file=args.secret_file)
     summary = encode_file(
         args.identities,
         args.out,
         secret=secret,
-        schema=args.schema,
+        schema=schema,
         events=args.events,
         events_out=args.events_out,
     )
@@ -73,7 +101,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     enc = sub.add_parser("encode", help="encode identities into keyed Bloom filters (per agency)")
     enc.add_argument("identities", type=Path, help="identities table (parquet or CSV)")
     enc.add_argument("--out", type=Path, required=True, help="encodings.parquet to write")
-    enc.add_argument("--schema", type=Path, default=None, help="encoding schema (JSON/TOML)")
+    enc.add_argument(
+        "--schema",
+        type=Path,
+        default=None,
+        help="encoding schema (JSON/TOML), or a clkhash v3 linkage schema (JSON)",
+    )
+    enc.add_argument(
+        "--clkhash-map",
+        action="append",
+        default=[],
+        metavar="IDENTIFIER=COLUMN",
+        help="map a clkhash feature identifier to an identities column (repeatable)",
+    )
+    enc.add_argument(
+        "--clkhash-approximate",
+        action="store_true",
+        help="accept the closest equivalent of clkhash options journeys does not have "
+        "(bitsPerFeature, blakeHash, replaceWith); each is logged",
+    )
     enc.add_argument(
         "--events",
         type=Path,

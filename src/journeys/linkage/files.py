@@ -16,7 +16,7 @@ from journeys.linkage.evaluate import evaluate_linkage
 from journeys.linkage.link import LinkageResult, link_encodings, link_plaintext
 from journeys.linkage.model import FellegiSunterModel
 from journeys.linkage.secret import Secret, pseudonymise_events, pseudonymise_refs
-from journeys.linkage.settings import default_schema, read_schema, read_settings
+from journeys.linkage.settings import EncodingSchema, default_schema, read_schema, read_settings
 
 __all__ = ["encode_file", "evaluate_files", "link_files"]
 
@@ -37,7 +37,7 @@ def encode_file(
     out: str | Path,
     *,
     secret: Secret,
-    schema: str | Path | None = None,
+    schema: EncodingSchema | str | Path | None = None,
     events: str | Path | None = None,
     events_out: str | Path | None = None,
 ) -> dict[str, Any]:
@@ -46,7 +46,10 @@ def encode_file(
     With ``events``/``events_out``, also pseudonymise the events' ``person_ref`` the same way.
     Returns a summary (record and column counts, no identifier).
     """
-    enc_schema = read_schema(schema) if schema else default_schema()
+    if isinstance(schema, EncodingSchema):
+        enc_schema = schema
+    else:
+        enc_schema = read_schema(schema) if schema else default_schema()
     enc = encode_identities(_scan(identities), secret=secret, schema=enc_schema)
     write_encodings(enc, out)
     summary: dict[str, Any] = {"records": enc.height, "columns": enc.width, "out": str(out)}

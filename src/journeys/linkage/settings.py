@@ -2,12 +2,15 @@
 
 An information governance officer reviews the encoding schema before any agency encodes, so
 the schema is plain data with a format version, saved as JSON (or read from TOML).
+:func:`read_schema` also reads a clkhash v3 linkage schema, translated by
+:mod:`journeys.linkage.clkhash_schema`.
 """
 
 from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Final, Literal, get_args
@@ -358,9 +361,39 @@ def write_schema(schema: EncodingSchema, path: str | Path) -> Path:
     return path
 
 
-def read_schema(path: str | Path) -> EncodingSchema:
-    """Read an encoding schema from JSON or TOML."""
-    return EncodingSchema.from_dict(_read(path))
+def read_schema(
+    path: str | Path,
+    *,
+    field_map: Mapping[str, str] | None = None,
+    approximate: bool = False,
+) -> EncodingSchema:
+    """Read an encoding schema from JSON or TOML, or translate a clkhash v3 linkage schema.
+
+    A file with clkhash's ``clkConfig``/``features`` keys is translated by
+    :func:`journeys.linkage.clkhash_schema.translate_clkhash_schema`, with ``field_map``
+    (clkhash identifier -> identities column) and ``approximate``; those two options are an
+    error for a journeys schema.
+    """
+    from journeys.linkage.clkhash_schema import (  # this module is imported by that one
+        is_clkhash_schema,
+        translate_clkhash_schema,
+    )
+
+    data = _read(path)
+    if is_clkhash_schema(data):
+        translation = translate_clkhash_schema(
+            data, field_map=field_map, approximate=approximate, source=str(path)
+        )
+        return translation.schema
+    if field_map or approximate:
+        raise ConfigError(
+            str(path),
+            [
+                "'field_map' and 'approximate' apply to clkhash linkage schemas only, and this "
+                "is a journeys encoding schema (no 'clkConfig' or 'features' key)"
+            ],
+        )
+    return EncodingSchema.from_dict(data)
 
 
 def write_settings(settings: LinkageSettings, path: str | Path) -> Path:
