@@ -3,8 +3,9 @@
 Token replay follows Rozinat & van der Aalst, "Conformance checking of processes based on
 monitoring real behavior", Information Systems 33(1), 2008 (pm4py's implementation, called once
 per variant, in worker processes; see :mod:`journeys.mining._replay`). Alignments follow
-Adriansyah (2014) and are computed once per variant, in worker processes, with a per-trace time
-limit (see :mod:`journeys.mining._align`).
+Adriansyah (2014) and are computed once per variant, with a per-trace time limit, by an A* search
+on the model's reachability graph (pm4py's search, in worker processes, for models without a
+small one; see :mod:`journeys.mining._align`).
 """
 
 from __future__ import annotations
@@ -240,7 +241,9 @@ def check_alignments(
     Parameters
     ----------
     processes
-        Worker processes (2 on a two-core machine; 1 runs in this process).
+        Worker processes for pm4py's search, used when the model has no small reachability graph
+        (2 on a two-core machine; 1 runs in this process). The graph search always runs in this
+        process: a variant takes milliseconds there.
     trace_timeout
         Seconds allowed to align one variant. Variants that hit it are reported in
         :attr:`Alignments.variants` / ``cases`` with ``timed_out`` set and a warning is logged;
