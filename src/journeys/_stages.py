@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -90,11 +91,24 @@ def source_files(project: Project) -> tuple[list[Path], bool]:
     return files, cacheable
 
 
+#: Extracts above this size are read by two worker processes (starting one costs about 1 s).
+_PARALLEL_INGEST_BYTES: Final = 64 * 2**20
+
+
+def _bytes(path: Path) -> int:
+    if path.is_dir():
+        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return path.stat().st_size if path.exists() else 0
+
+
 def run_ingest(ctx: StageContext) -> dict[str, Any]:
     from journeys.adapters import ingest
 
     private = ctx.paths.private
-    result = ingest(list(ctx.project.sources), out=private)
+    files, cacheable = source_files(ctx.project)
+    large = not cacheable or sum(_bytes(f) for f in files) > _PARALLEL_INGEST_BYTES
+    processes = min(2, os.cpu_count() or 1) if large else 1
+    result = ingest(list(ctx.project.sources), out=private, processes=processes)
     accounting = pl.DataFrame(
         {
             "source": [a.source for a in result.accounts],

@@ -7,6 +7,7 @@ any row is read. For every source, ``read = loaded + quarantined + filtered``.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,6 +103,7 @@ def ingest(
     *,
     out: str | Path | None = None,
     on_source: Callable[[SourceAccount], None] | None = None,
+    processes: int = 1,
 ) -> IngestResult:
     """Read every source described by ``mappings`` into canonical tables.
 
@@ -113,6 +115,12 @@ def ingest(
         A folder to write ``identities.parquet``, ``events.parquet`` and ``quarantine.parquet``.
     on_source
         Called with each source's accounting when it is done (for progress display).
+    processes
+        Worker processes reading sources side by side (each agency's sources in one worker,
+        biggest first). Reading a database or a FHIR export is mostly single-threaded Python
+        while CSV and Parquet parsing is multi-threaded, so two workers on two cores overlap
+        them; starting a worker costs about a second, so keep 1 for small extracts. The
+        tables are the same whatever the number.
 
     Returns
     -------
@@ -161,57 +169,128 @@ def ingest(
         readers.append(reader)
     if problems:
         raise MappingError(f"{len(loaded)} mapping file(s)", problems)
+    if processes < 1:
+        msg = f"The 'processes' parameter of ingest must be >= 1. Got {processes}."
+        raise ValueError(msg)
 
     try:
-        return _ingest(loaded, readers, out=out, on_source=on_source)
+        if processes == 1 or len({m.agency for m in loaded}) < 2:
+            parts = [_read_source(m, r) for m, r in zip(loaded, readers, strict=True)]
+        else:
+            parts = _read_in_workers(loaded, processes)
+        return _combine(loaded, parts, out=out, on_source=on_source)
     finally:
         forget_exports()
 
 
-def _ingest(
+@dataclass(frozen=True)
+class _SourceParts:
+    """What one source gave: tagged events, ranked identities, quarantine, and its tallies."""
+
+    events: pl.DataFrame | None
+    identities: pl.DataFrame
+    quarantine: pl.DataFrame
+    read: int
+    filtered: int
+    kept: int
+
+
+def _read_source(mapping: Mapping, reader: Reader) -> _SourceParts:
+    events_parts: list[pl.DataFrame] = []
+    identity_parts: list[pl.DataFrame] = []
+    quarantine_parts: list[pl.DataFrame] = [schema.empty(schema.QUARANTINE)]
+    read = filtered = kept = 0
+    secret_id = (
+        bool(
+            set(mapping.events[schema.EVENT_ID].source_columns())
+            & mapping.identifier_source_columns()
+        )
+        if schema.EVENT_ID in mapping.events
+        else False
+    )
+    for batch in reader.batches():
+        mapped = apply_mapping(batch, mapping)
+        read += mapped.read
+        filtered += mapped.filtered
+        kept += mapped.rows.len()
+        quarantine_parts.append(mapped.quarantine)
+        # a source that maps identifiers outranks one that only knows the person_ref
+        identity_parts.append(
+            mapped.identities.with_columns(
+                pl.lit(0 if mapping.identifiers else 1, dtype=pl.Int8).alias("__rank__")
+            )
+        )
+        if mapped.events.height:
+            events_parts.append(
+                mapped.events.with_columns(
+                    pl.lit(mapping.name).alias(_SRC),
+                    mapped.rows.alias(_ROWNO),
+                    pl.lit(secret_id).alias(_SECRET),
+                )
+            )
+    logger.info("%s: read %d row(s)", mapping.name, read)
+    return _SourceParts(
+        events=pl.concat(events_parts, how="vertical") if events_parts else None,
+        identities=pl.concat(identity_parts, how="vertical") if identity_parts else _no_ids(),
+        quarantine=pl.concat(quarantine_parts, how="vertical"),
+        read=read,
+        filtered=filtered,
+        kept=kept,
+    )
+
+
+def _no_ids() -> pl.DataFrame:
+    return schema.empty(schema.IDENTITIES).with_columns(pl.lit(1, dtype=pl.Int8).alias("__rank__"))
+
+
+def _read_group(group: list[tuple[int, Mapping]]) -> list[tuple[int, _SourceParts]]:
+    """Worker: one agency's sources, in order (a FHIR export is parsed once for both)."""
+    try:
+        return [(i, _read_source(m, open_reader(m))) for i, m in group]
+    finally:
+        forget_exports()
+
+
+def _read_in_workers(loaded: list[Mapping], processes: int) -> list[_SourceParts]:
+    groups: dict[str, list[tuple[int, Mapping]]] = {}
+    for i, mapping in enumerate(loaded):
+        groups.setdefault(mapping.agency, []).append((i, mapping))
+    # biggest first, so the two workers finish together (database sources: size unknown, first)
+    ordered = sorted(groups.values(), key=lambda g: -sum(_size_hint(m) for _, m in g))
+    # spawn, not fork: polars' thread pool does not survive a fork
+    context = multiprocessing.get_context("spawn")
+    found: dict[int, _SourceParts] = {}
+    with context.Pool(min(processes, len(ordered))) as pool:
+        for done in pool.imap_unordered(_read_group, ordered, chunksize=1):
+            found.update(done)
+    return [found[i] for i in range(len(loaded))]
+
+
+def _size_hint(mapping: Mapping) -> int:
+    """Bytes of a source's file or folder; a database counts as very large."""
+    source = mapping.source
+    if not source.path:
+        if source.url and source.url.startswith("sqlite:///"):
+            db = mapping.base / source.url.removeprefix("sqlite:///")
+            return db.stat().st_size if db.exists() else 0
+        return 1 << 40
+    path = mapping.base / source.path
+    if path.is_dir():
+        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return path.stat().st_size if path.exists() else 0
+
+
+def _combine(
     loaded: list[Mapping],
-    readers: list[Reader],
+    parts: list[_SourceParts],
     *,
     out: str | Path | None,
     on_source: Callable[[SourceAccount], None] | None,
 ) -> IngestResult:
-    events_parts: list[pl.DataFrame] = []
-    identity_parts: list[pl.DataFrame] = []
-    quarantine_parts: list[pl.DataFrame] = [schema.empty(schema.QUARANTINE)]
-    tallies: list[tuple[Mapping, int, int, int]] = []
-    for mapping, reader in zip(loaded, readers, strict=True):
-        read = filtered = kept = 0
-        secret_id = (
-            bool(
-                set(mapping.events[schema.EVENT_ID].source_columns())
-                & mapping.identifier_source_columns()
-            )
-            if schema.EVENT_ID in mapping.events
-            else False
-        )
-        for batch in reader.batches():
-            mapped = apply_mapping(batch, mapping)
-            read += mapped.read
-            filtered += mapped.filtered
-            kept += mapped.rows.len()
-            quarantine_parts.append(mapped.quarantine)
-            # a source that maps identifiers outranks one that only knows the person_ref
-            identity_parts.append(
-                mapped.identities.with_columns(
-                    pl.lit(0 if mapping.identifiers else 1, dtype=pl.Int8).alias("__rank__")
-                )
-            )
-            if mapped.events.height:
-                events_parts.append(
-                    mapped.events.with_columns(
-                        pl.lit(mapping.name).alias(_SRC),
-                        mapped.rows.alias(_ROWNO),
-                        pl.lit(secret_id).alias(_SECRET),
-                    )
-                )
-        tallies.append((mapping, read, filtered, kept))
-        logger.info("%s: read %d row(s)", mapping.name, read)
-
+    events_parts = [p.events for p in parts if p.events is not None]
+    identity_parts = [p.identities for p in parts]
+    quarantine_parts = [schema.empty(schema.QUARANTINE), *(p.quarantine for p in parts)]
+    tallies = [(m, p.read, p.filtered, p.kept) for m, p in zip(loaded, parts, strict=True)]
     events_all = (
         pl.concat(events_parts, how="vertical")
         if events_parts

@@ -1,0 +1,40 @@
+"""Ingest with several worker processes gives exactly the tables of one process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from journeys.adapters import ingest
+from journeys.synth import generate_population
+from journeys.synth.native import write_native
+
+
+@pytest.fixture(scope="module")
+def extracts(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("native")
+    files = write_native(generate_population(people=300, seed=5), folder)
+    # one row repeated: a duplicate event id, which goes to quarantine with the first row's origin
+    csv = folder / "ae_extract.csv"
+    lines = csv.read_bytes().splitlines(keepends=True)
+    csv.write_bytes(b"".join([*lines, lines[1]]))
+    return sorted(p for k, p in files.items() if k.startswith("mapping:"))
+
+
+def test_workers_give_the_same_tables_and_accounts(extracts: list[Path]) -> None:
+    one = ingest(extracts, processes=1)
+    two = ingest(extracts, processes=2)
+    assert one.quarantine.height == 1
+    assert one.events.equals(two.events)
+    assert one.identities.equals(two.identities)
+    assert one.quarantine.equals(two.quarantine)
+    assert one.accounts == two.accounts
+    assert all(a.balanced for a in two.accounts)
+    kinds = {p.stem for p in extracts}
+    assert {"gp", "acute", "ae"} <= kinds  # a database, a FHIR export and a CSV side by side
+
+
+def test_processes_must_be_positive(extracts: list[Path]) -> None:
+    with pytest.raises(ValueError, match="processes"):
+        ingest(extracts, processes=0)
