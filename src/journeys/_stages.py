@@ -91,7 +91,7 @@ def source_files(project: Project) -> tuple[list[Path], bool]:
     return files, cacheable
 
 
-#: Extracts above this size are read by two worker processes (starting one costs about 1 s).
+#: Extracts above this size are read by two worker threads.
 _PARALLEL_INGEST_BYTES: Final = 64 * 2**20
 
 
@@ -107,8 +107,8 @@ def run_ingest(ctx: StageContext) -> dict[str, Any]:
     private = ctx.paths.private
     files, cacheable = source_files(ctx.project)
     large = not cacheable or sum(_bytes(f) for f in files) > _PARALLEL_INGEST_BYTES
-    processes = min(2, os.cpu_count() or 1) if large else 1
-    result = ingest(list(ctx.project.sources), out=private, processes=processes)
+    workers = min(2, os.cpu_count() or 1) if large else 1
+    result = ingest(list(ctx.project.sources), out=private, workers=workers)
     accounting = pl.DataFrame(
         {
             "source": [a.source for a in result.accounts],

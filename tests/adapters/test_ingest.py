@@ -1,4 +1,4 @@
-"""Ingest with several worker processes gives exactly the tables of one process."""
+"""Ingest with several worker threads gives exactly the tables of one."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ def extracts(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 
 def test_workers_give_the_same_tables_and_accounts(extracts: list[Path]) -> None:
-    one = ingest(extracts, processes=1)
-    two = ingest(extracts, processes=2)
+    one = ingest(extracts, workers=1)
+    two = ingest(extracts, workers=2)
     assert one.quarantine.height == 1
     assert one.events.equals(two.events)
     assert one.identities.equals(two.identities)
@@ -35,6 +35,6 @@ def test_workers_give_the_same_tables_and_accounts(extracts: list[Path]) -> None
     assert {"gp", "acute", "ae"} <= kinds  # a database, a FHIR export and a CSV side by side
 
 
-def test_processes_must_be_positive(extracts: list[Path]) -> None:
-    with pytest.raises(ValueError, match="processes"):
-        ingest(extracts, processes=0)
+def test_workers_must_be_positive(extracts: list[Path]) -> None:
+    with pytest.raises(ValueError, match="workers"):
+        ingest(extracts, workers=0)

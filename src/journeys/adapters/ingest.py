@@ -7,8 +7,8 @@ any row is read. For every source, ``read = loaded + quarantined + filtered``.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -103,7 +103,7 @@ def ingest(
     *,
     out: str | Path | None = None,
     on_source: Callable[[SourceAccount], None] | None = None,
-    processes: int = 1,
+    workers: int = 1,
 ) -> IngestResult:
     """Read every source described by ``mappings`` into canonical tables.
 
@@ -115,12 +115,11 @@ def ingest(
         A folder to write ``identities.parquet``, ``events.parquet`` and ``quarantine.parquet``.
     on_source
         Called with each source's accounting when it is done (for progress display).
-    processes
-        Worker processes reading sources side by side (each agency's sources in one worker,
-        biggest first). Reading a database or a FHIR export is mostly single-threaded Python
-        while CSV and Parquet parsing is multi-threaded, so two workers on two cores overlap
-        them; starting a worker costs about a second, so keep 1 for small extracts. The
-        tables are the same whatever the number.
+    workers
+        Threads reading sources side by side (each agency's sources in one thread, biggest
+        first). Reading a database row by row or a FHIR export is mostly single-threaded
+        Python, while CSV, Parquet and Excel parsing runs in native code without the GIL, so
+        two workers overlap them. The tables are the same whatever the number.
 
     Returns
     -------
@@ -169,15 +168,15 @@ def ingest(
         readers.append(reader)
     if problems:
         raise MappingError(f"{len(loaded)} mapping file(s)", problems)
-    if processes < 1:
-        msg = f"The 'processes' parameter of ingest must be >= 1. Got {processes}."
+    if workers < 1:
+        msg = f"The 'workers' parameter of ingest must be >= 1. Got {workers}."
         raise ValueError(msg)
 
     try:
-        if processes == 1 or len({m.agency for m in loaded}) < 2:
+        if workers == 1 or len({m.agency for m in loaded}) < 2:
             parts = [_read_source(m, r) for m, r in zip(loaded, readers, strict=True)]
         else:
-            parts = _read_in_workers(loaded, processes)
+            parts = _read_in_workers(loaded, workers)
         return _combine(loaded, parts, out=out, on_source=on_source)
     finally:
         forget_exports()
@@ -244,24 +243,22 @@ def _no_ids() -> pl.DataFrame:
 
 
 def _read_group(group: list[tuple[int, Mapping]]) -> list[tuple[int, _SourceParts]]:
-    """Worker: one agency's sources, in order (a FHIR export is parsed once for both)."""
-    try:
-        return [(i, _read_source(m, open_reader(m))) for i, m in group]
-    finally:
-        forget_exports()
+    """One agency's sources, in order (a FHIR export is parsed once for both)."""
+    return [(i, _read_source(m, open_reader(m))) for i, m in group]
 
 
-def _read_in_workers(loaded: list[Mapping], processes: int) -> list[_SourceParts]:
+def _read_in_workers(loaded: list[Mapping], workers: int) -> list[_SourceParts]:
     groups: dict[str, list[tuple[int, Mapping]]] = {}
     for i, mapping in enumerate(loaded):
         groups.setdefault(mapping.agency, []).append((i, mapping))
-    # biggest first, so the two workers finish together (database sources: size unknown, first)
+    # biggest first, so the workers finish together (database sources: size unknown, first)
     ordered = sorted(groups.values(), key=lambda g: -sum(_size_hint(m) for _, m in g))
-    # spawn, not fork: polars' thread pool does not survive a fork
-    context = multiprocessing.get_context("spawn")
+    # threads, not processes: polars, sqlite3 and the Parquet and Excel readers release the
+    # GIL while they work, so a database and a CSV extract are read side by side, with no
+    # pickling of tables and nothing for a user's script to guard (as spawn would need)
     found: dict[int, _SourceParts] = {}
-    with context.Pool(min(processes, len(ordered))) as pool:
-        for done in pool.imap_unordered(_read_group, ordered, chunksize=1):
+    with ThreadPoolExecutor(max_workers=min(workers, len(ordered))) as pool:
+        for done in pool.map(_read_group, ordered):
             found.update(done)
     return [found[i] for i in range(len(loaded))]
 
