@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest.mock import patch
 
+import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
@@ -14,6 +16,7 @@ from hypothesis import strategies as st
 
 from journeys.exceptions import DataError
 from journeys.mining import (
+    ProcessMap,
     counts_as_dict,
     dfg_as_dict,
     discover_dfg,
@@ -24,6 +27,7 @@ from journeys.mining import (
     performance_as_dict,
     variants_as_dict,
 )
+from journeys.mining._frames import Columns, case_log
 from tests.mining.conftest import XES_KEYS
 
 SEPSIS = {"case": "Case ID", "activity": "Activity", "timestamp": "Complete Timestamp"}
@@ -206,3 +210,106 @@ def test_input_is_not_mutated(sepsis: pl.DataFrame) -> None:
     before = sepsis.clone()
     discover_process_map(sepsis, **SEPSIS, top_variants=5, path_coverage=0.5)
     assert sepsis.equals(before)
+
+
+def _fallback(function: Any, *args: Any, **kwargs: Any) -> Any:
+    """``function`` on the exact per-case-list path (the implementation before integer codes)."""
+    with patch("journeys.mining.maps.case_log", return_value=None):
+        return function(*args, **kwargs)
+
+
+def _same_map(ours: ProcessMap, oracle: ProcessMap) -> None:
+    for part in ("activities", "edges", "start", "end", "variants"):
+        assert getattr(ours, part).equals(getattr(oracle, part)), part
+
+
+LOG_EVENT = st.tuples(
+    st.sampled_from(["p1", "p2", "p3", "p4", "p5"]),
+    st.sampled_from(["a", "b", "ab", "c", "d"]),
+    st.sampled_from(["x", "y", None]),
+    st.integers(0, 5),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(LOG_EVENT, min_size=1, max_size=40), st.sampled_from([None, 1, 2]))
+def test_coded_path_equals_the_per_case_lists(events: list[Any], top: int | None) -> None:
+    """Unsorted rows, ties, waits, agency owners, top variants: both paths give equal frames."""
+    base = datetime(2024, 1, 1, tzinfo=UTC)
+    frame = pl.DataFrame(
+        {
+            "person_id": [e[0] for e in events],
+            "activity": [e[1] for e in events],
+            "agency": [e[2] for e in events],
+            "start": [base + timedelta(hours=e[3] * 7, microseconds=e[3]) for e in events],
+        }
+    )
+    for performance in (True, False):
+        kwargs = {"top_variants": top, "performance": performance}
+        _same_map(
+            discover_process_map(frame, **kwargs), _fallback(discover_process_map, frame, **kwargs)
+        )
+    assert discover_variants(frame, top_k=2).equals(_fallback(discover_variants, frame, top_k=2))
+    for function in (discover_start_activities, discover_end_activities, discover_dfg):
+        assert function(frame).equals(_fallback(function, frame))
+
+
+def _wide_log(activities: int, dtype: pl.DataType) -> pl.DataFrame:
+    rng = np.random.default_rng(activities)
+    n = 3000
+    return pl.DataFrame(
+        {
+            "person_id": rng.integers(0, 300, n),
+            "activity": pl.Series([f"act {i}" for i in rng.integers(0, activities, n)]).cast(dtype),
+            "start": pl.Series(rng.integers(0, 50, n) * 3_600_000_000).cast(pl.Datetime("us")),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("activities", "dtype"),
+    [(1500, pl.String), (12, pl.Categorical()), (12, pl.String)],
+)
+def test_many_activities_and_categoricals_take_the_coded_path(
+    activities: int, dtype: pl.DataType
+) -> None:
+    """1500 activities: edges are hashed, not counted in a matrix; a categorical activity."""
+    frame = _wide_log(activities, dtype)
+    assert case_log(frame, Columns("person_id", "activity", "start")) is not None
+    _same_map(discover_process_map(frame), _fallback(discover_process_map, frame))
+
+
+def test_a_hash_collision_falls_back_to_the_exact_path() -> None:
+    """Every key given code 0 (as if all hashes collided): detected, and the answer is exact."""
+    frame = _wide_log(12, pl.String).sample(fraction=1.0, shuffle=True, seed=2)
+    columns = Columns("person_id", "activity", "start")
+
+    def collide(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.zeros(keys.size, np.uint32), np.zeros(min(keys.size, 1), np.int64)
+
+    with patch("journeys.mining._frames.dense_codes", collide):
+        assert case_log(frame, columns) is None
+        collided = discover_process_map(frame)
+    _same_map(collided, _fallback(discover_process_map, frame))
+    assert case_log(frame, columns) is not None
+
+
+def test_text_timestamps_take_the_per_case_lists() -> None:
+    frame = _journeys().with_columns(pl.col("start").dt.strftime("%Y-%m-%d"))
+    assert case_log(frame, Columns("person_id", "activity", "start")) is None
+    assert dfg_as_dict(discover_dfg(frame, performance=False)) == dfg_as_dict(
+        discover_dfg(_journeys())
+    )
+
+
+def test_variants_tie_break_compares_activity_by_activity() -> None:
+    frame = pl.DataFrame(
+        {
+            "person_id": [1, 1, 2, 3, 3],
+            "activity": ["a", "b", "ab", "a", "a"],
+            "start": [datetime(2024, 1, d) for d in (1, 2, 1, 1, 2)],
+        }
+    )
+    variants = discover_variants(frame).get_column("variant").to_list()
+    assert variants == [["a", "a"], ["a", "b"], ["ab"]]
+    assert variants == _fallback(discover_variants, frame).get_column("variant").to_list()

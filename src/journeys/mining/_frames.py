@@ -8,16 +8,21 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final, Literal
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from journeys import schema
 from journeys.exceptions import DataError
+from journeys.mining._kernels import dense_codes, order_cases
 
 __all__ = [
+    "CaseLog",
     "Columns",
     "Frame",
     "WindowMode",
     "as_lazy",
+    "case_log",
     "filter_events",
     "order_events",
     "resolve_columns",
@@ -120,6 +125,135 @@ def trace_lists(data: Frame, columns: Columns) -> pl.LazyFrame:
         .agg(pl.col(ACT).sort_by(TS, maintain_order=True), pl.col(TS).sort())
         .with_row_index(INDEX)
     )
+
+
+@dataclass(frozen=True)
+class CaseLog:
+    """The events as integer arrays, case after case, in time order inside a case.
+
+    Attributes
+    ----------
+    activities
+        The distinct activities; an activity's code is its position here.
+    codes
+        The activity code of every event (``uint32``).
+    offsets
+        Case ``c``'s events are ``codes[offsets[c]:offsets[c + 1]]`` (``int64``, one more than
+        the number of cases).
+    cases
+        The case value of each case.
+    times
+        The physical timestamps (``int64``) in the order of ``codes``.
+    time_dtype
+        The polars type of the timestamps.
+    """
+
+    activities: pl.Series
+    codes: npt.NDArray[np.uint32]
+    offsets: npt.NDArray[np.int64]
+    cases: pl.Series
+    times: npt.NDArray[np.int64]
+    time_dtype: pl.DataType
+
+    def subset(self, keep: npt.NDArray[np.bool_]) -> CaseLog:
+        """The log of the cases where ``keep`` is true (same activity codes)."""
+        lengths = np.diff(self.offsets)[keep]
+        starts = self.offsets[:-1][keep]
+        offsets = np.zeros(lengths.size + 1, np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        rows = np.arange(int(offsets[-1]), dtype=np.int64) + np.repeat(
+            starts - offsets[:-1], lengths
+        )
+        return CaseLog(
+            activities=self.activities,
+            codes=self.codes[rows],
+            offsets=offsets,
+            cases=self.cases.filter(pl.Series(keep)),
+            times=self.times[rows],
+            time_dtype=self.time_dtype,
+        )
+
+
+def _codable(dtype: pl.DataType) -> bool:
+    """Whether equal values always hash equally (not so for floats: 0.0 and -0.0)."""
+    return not (dtype.is_float() or dtype.is_nested() or dtype == pl.Object)
+
+
+def _dense(
+    values: pl.Series, *, maybe_distinct: bool = False
+) -> tuple[npt.NDArray[np.uint32], pl.Series] | None:
+    """Dense codes of ``values`` (order of first appearance) and the distinct values; None if
+    two distinct values share a 64-bit hash (then the caller takes the exact slow path).
+
+    With ``maybe_distinct``, first check whether all hashes differ (then so do the values).
+    """
+    hashes = values.hash()
+    if maybe_distinct and hashes.n_unique() == values.len():
+        return np.arange(values.len(), dtype=np.uint32), values
+    codes, first = dense_codes(hashes.to_numpy())
+    distinct = values.gather(pl.Series(first))
+    if not (distinct.gather(pl.Series(codes)) == values).all():
+        logger.debug("hash collision among %d values: falling back to grouping", values.len())
+        return None
+    return codes, distinct
+
+
+def case_log(data: Frame, columns: Columns) -> CaseLog | None:
+    """The events as a :class:`CaseLog` (same ordering rule as :func:`trace_lists`).
+
+    Rows with a null case, activity or timestamp are dropped. Activities and cases get dense
+    codes from a hash table in compiled code (collisions are detected, not merged); events are
+    counting-sorted by case and stably sorted by timestamp inside each case, which costs one
+    linear pass when the log is already in case and time order. Returns None when the columns
+    do not suit the codes (float case or activity values, timestamps that are not dates, times
+    or integers) or on a hash collision: use :func:`trace_lists` then.
+
+    Examples
+    --------
+    >>> ev = pl.DataFrame({"person_id": [7, 3, 7, 3], "activity": ["b", "a", "a", "c"],
+    ...     "start": [2, 1, 1, 1]})
+    >>> log = case_log(ev, Columns("person_id", "activity", "start"))
+    >>> log.activities.to_list(), log.codes.tolist(), log.offsets.tolist(), log.cases.to_list()
+    (['b', 'a', 'c'], [1, 0, 1, 2], [0, 2, 4], [7, 3])
+    """
+    frame = (
+        as_lazy(data)
+        .select(
+            pl.col(columns.case).alias(CASE),
+            pl.col(columns.activity).alias(ACT),
+            pl.col(columns.timestamp).alias(TS),
+        )
+        .drop_nulls()
+        .collect()
+    )
+    schema_ = frame.schema
+    time_dtype = schema_[TS]
+    if not (
+        _codable(schema_[CASE])
+        and _codable(schema_[ACT])
+        and (time_dtype.is_temporal() or time_dtype.is_integer())
+    ):
+        return None
+    activity = _dense(frame.get_column(ACT))
+    if activity is None:
+        return None
+    codes, activities = activity
+    case = frame.get_column(CASE)
+    run_starts = np.flatnonzero(case.ne_missing(case.shift(1)).to_numpy())
+    run_values = case.gather(pl.Series(run_starts))
+    # few runs: probably a log in case order, each case one run
+    runs = _dense(run_values, maybe_distinct=2 * run_values.len() <= frame.height)
+    if runs is None:
+        return None
+    run_case, cases = runs
+    times = frame.get_column(TS).to_physical().cast(pl.Int64).to_numpy()
+    bounds = np.append(run_starts.astype(np.int64), frame.height)
+    ordered_codes, ordered_times, offsets, same = order_cases(
+        bounds, run_case, cases.len(), times, codes
+    )
+    if not same:
+        codes, times = ordered_codes, ordered_times
+    return CaseLog(activities, codes, offsets, cases, times, time_dtype)
 
 
 def _as_datetime(value: datetime | date | str, parameter: str) -> datetime:

@@ -7,6 +7,13 @@ The numbers are the ones pm4py computes (``pm4py.discover_dfg``,
 equal timestamps keep their input order. Waits are in seconds, computed with pm4py's own formula
 (days * 86400 + seconds + 1e-6 * microseconds + 1e-9 * nanoseconds), so they are bit-identical.
 
+The log is coded once (:func:`journeys.mining._frames.case_log`: small integer codes for the
+activities, events counting-sorted by case, no work at all when the log is already in case and
+time order); the graph, the start/end activities, the activity counts and the variants are then
+linear scans in compiled code (:mod:`journeys.mining._kernels`), and text is attached only to
+the few distinct edges and variants. Where codes do not apply (float ids, text timestamps, a
+64-bit hash collision) the same numbers come from per-case lists in polars.
+
 The detail controls follow Disco's activity and path sliders (Günther & Rozinat, "Disco: Discover
 Your Processes", BPM demos 2012): keep the most frequent activities and paths that together cover
 a share of the behaviour.
@@ -19,7 +26,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
+import pyarrow as pa  # type: ignore[import-untyped]  # no stubs in the dev extras
 
 from journeys import schema
 from journeys.exceptions import DataError
@@ -28,14 +38,17 @@ from journeys.mining._frames import (
     CASE,
     INDEX,
     TS,
+    CaseLog,
     Columns,
     Frame,
     WindowMode,
     as_lazy,
+    case_log,
     filter_events,
     resolve_columns,
     trace_lists,
 )
+from journeys.mining._kernels import count_activities, count_edges, group_variants, timed_pairs
 
 __all__ = [
     "CASES",
@@ -72,6 +85,15 @@ WAIT_STATS: Final = ("mean", "median", "p90", "min", "max", "sum", "stdev")
 _NEXT_ACT: Final = "__next_activity"
 _WAIT: Final = "__wait"
 _NS_PER_DAY: Final = 86_400 * 10**9
+
+_NS_PER_UNIT: Final = {"ns": 1, "us": 1_000, "ms": 1_000_000}
+_VID: Final = "__variant_id"
+#: Count edges in a k x k matrix up to this many cells (k <= 1024 activities), else hash them.
+_DENSE_EDGES: Final = 1 << 20
+_KEY: Final = "__key"
+
+Source = CaseLog | pl.LazyFrame
+"""The ordered log: integer codes (fast path) or per-case lists (exact fallback)."""
 
 
 def _wait_seconds(delta_ns: pl.Expr) -> pl.Expr:
@@ -110,11 +132,17 @@ def _median(values: pl.Expr) -> pl.Expr:
     return (ordered.get((n - 1) // 2) + ordered.get(n // 2)) / 2
 
 
-def _edges(traces: pl.LazyFrame, *, timed: bool = True) -> pl.LazyFrame:
-    aggs = [
-        pl.len().cast(pl.UInt32).alias(EVENTS),
-        pl.col(INDEX).n_unique().cast(pl.UInt32).alias(CASES),
-    ]
+def _aggregate_pairs(pairs: pl.LazyFrame, *, timed: bool, counts: bool = True) -> pl.LazyFrame:
+    """Pairs (``__index, __activity, __next_activity[, __wait]``) grouped into edges.
+
+    Without ``counts``, only the wait statistics (the caller has the numbers of pairs and cases).
+    """
+    aggs = []
+    if counts:
+        aggs += [
+            pl.len().cast(pl.UInt32).alias(EVENTS),
+            pl.col(INDEX).n_unique().cast(pl.UInt32).alias(CASES),
+        ]
     if timed:
         w = pl.col(_WAIT)
         aggs += [
@@ -126,22 +154,82 @@ def _edges(traces: pl.LazyFrame, *, timed: bool = True) -> pl.LazyFrame:
             w.sum().alias("sum"),
             w.std(ddof=1).alias("stdev"),
         ]
-    return (
-        _pairs(traces, timed=timed)
-        .group_by([ACT, _NEXT_ACT])
-        .agg(aggs)
-        .rename({ACT: SOURCE, _NEXT_ACT: TARGET})
-        .sort([EVENTS, SOURCE, TARGET], descending=[True, False, False])
+    return pairs.group_by([ACT, _NEXT_ACT]).agg(aggs).rename({ACT: SOURCE, _NEXT_ACT: TARGET})
+
+
+def _sorted_edges(edges: pl.LazyFrame) -> pl.LazyFrame:
+    return edges.sort([EVENTS, SOURCE, TARGET], descending=[True, False, False])
+
+
+def _edges(traces: pl.LazyFrame, *, timed: bool = True) -> pl.LazyFrame:
+    """Edges of per-case lists (the exact fallback of :func:`_coded_edges`)."""
+    return _sorted_edges(_aggregate_pairs(_pairs(traces, timed=timed), timed=timed))
+
+
+def _names(log: CaseLog, codes: npt.NDArray[np.integer]) -> pl.Series:
+    return log.activities.gather(pl.Series(codes, dtype=pl.UInt32))
+
+
+def _ns_per_unit(dtype: pl.DataType) -> int | None:
+    """Nanoseconds per physical unit of a timestamp type (None: no waits for this type)."""
+    if isinstance(dtype, pl.Datetime):
+        return _NS_PER_UNIT[dtype.time_unit]
+    if dtype == pl.Date:
+        return _NS_PER_DAY
+    return None
+
+
+def _coded_edges(log: CaseLog, *, timed: bool) -> pl.DataFrame | None:
+    """Edges of a coded log; None when ``timed`` and the timestamps are not dates or datetimes."""
+    k = log.activities.len()
+    ns = _ns_per_unit(log.time_dtype)
+    if timed and ns is None:
+        return None
+    keys, events, cases = count_edges(log.codes, log.offsets, k, _DENSE_EDGES)
+    grouped = pl.DataFrame(
+        {
+            SOURCE: pl.Series(keys // k, dtype=pl.UInt32),
+            TARGET: pl.Series(keys % k, dtype=pl.UInt32),
+            EVENTS: pl.Series(events, dtype=pl.UInt32),
+            CASES: pl.Series(cases, dtype=pl.UInt32),
+        }
     )
+    if timed:
+        by_case_id = log.cases.arg_sort().to_numpy().astype(np.int64)
+        source, target, delta = timed_pairs(log.codes, log.times, log.offsets, by_case_id)
+        pairs = pl.DataFrame({ACT: source, _NEXT_ACT: target, _WAIT: delta}).lazy()
+        pairs = pairs.with_columns(_wait_seconds(pl.col(_WAIT) * ns).alias(_WAIT))
+        waits = _aggregate_pairs(pairs, timed=True, counts=False)
+        grouped = grouped.join(waits.collect(), on=[SOURCE, TARGET], how="left")
+    named = grouped.with_columns(
+        _names(log, grouped.get_column(SOURCE).to_numpy()).alias(SOURCE),
+        _names(log, grouped.get_column(TARGET).to_numpy()).alias(TARGET),
+    )
+    return _sorted_edges(named.lazy()).collect()
+
+
+def _source(data: Frame, columns: Columns) -> Source:
+    """The coded log, or the per-case lists where codes do not apply."""
+    log = case_log(data, columns)
+    return trace_lists(data, columns).collect().lazy() if log is None else log
+
+
+def _edge_frame(source: Source, data: Frame, columns: Columns, *, timed: bool) -> pl.DataFrame:
+    if isinstance(source, CaseLog):
+        edges = _coded_edges(source, timed=timed)
+        if edges is not None:
+            return edges
+        source = trace_lists(data, columns)
+    return _edges(source, timed=timed).collect()
 
 
 def _ordered(
     data: Frame, *, case: str | None, activity: str, timestamp: str, function: str
-) -> tuple[pl.LazyFrame, Columns]:
+) -> tuple[Source, Columns]:
     columns = resolve_columns(
         data, case=case, activity=activity, timestamp=timestamp, function=function
     )
-    return trace_lists(data, columns), columns
+    return _source(data, columns), columns
 
 
 def discover_dfg(
@@ -179,17 +267,10 @@ def discover_dfg(
     >>> discover_dfg(ev).select("source", "target", "events", "median").rows()
     [('a', 'b', 2, 129600.0)]
     """
-    traces, _ = _ordered(
+    source, columns = _ordered(
         data, case=case, activity=activity, timestamp=timestamp, function="discover_dfg"
     )
-    return _edges(traces, timed=performance).collect()
-
-
-def _endpoint(
-    data: Frame, *, first: bool, case: str | None, activity: str, timestamp: str, function: str
-) -> pl.DataFrame:
-    traces, _ = _ordered(data, case=case, activity=activity, timestamp=timestamp, function=function)
-    return _endpoint_frame(traces, first=first, activity=activity).collect()
+    return _edge_frame(source, data, columns, timed=performance)
 
 
 def _endpoint_frame(traces: pl.LazyFrame, *, first: bool, activity: str) -> pl.LazyFrame:
@@ -201,6 +282,25 @@ def _endpoint_frame(traces: pl.LazyFrame, *, first: bool, activity: str) -> pl.L
         .rename({ACT: activity})
         .sort([CASES, activity], descending=[True, False])
     )
+
+
+def _counted(log: CaseLog, counts: npt.NDArray[np.int64], name: str, number: str) -> pl.DataFrame:
+    """Activities with a non-zero count, most first (ties by name)."""
+    present = np.flatnonzero(counts)
+    return pl.DataFrame(
+        {name: _names(log, present), number: pl.Series(counts[present], dtype=pl.UInt32)}
+    ).sort([number, name], descending=[True, False])
+
+
+def _endpoints(source: Source, activity: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Start and end activities with their numbers of cases."""
+    if isinstance(source, CaseLog):
+        _, _, starts, ends = count_activities(source.codes, source.offsets, source.activities.len())
+        return _counted(source, starts, activity, CASES), _counted(source, ends, activity, CASES)
+    first, last = (
+        _endpoint_frame(source, first=pick, activity=activity).collect() for pick in (True, False)
+    )
+    return first, last
 
 
 def _endpoint_counts(traces: pl.LazyFrame) -> tuple[dict[str, int], dict[str, int]]:
@@ -234,14 +334,14 @@ def discover_start_activities(
     >>> discover_start_activities(ev).rows()
     [('a', 2)]
     """
-    return _endpoint(
+    source, _ = _ordered(
         data,
-        first=True,
         case=case,
         activity=activity,
         timestamp=timestamp,
         function="discover_start_activities",
     )
+    return _endpoints(source, activity)[0]
 
 
 def discover_end_activities(
@@ -262,30 +362,72 @@ def discover_end_activities(
     >>> discover_end_activities(ev).sort("activity").rows()
     [('a', 1), ('b', 1)]
     """
-    return _endpoint(
-        data,
-        first=False,
-        case=case,
-        activity=activity,
-        timestamp=timestamp,
-        function="discover_end_activities",
+    source, _ = _ordered(
+        data, case=case, activity=activity, timestamp=timestamp, function="discover_end_activities"
+    )
+    return _endpoints(source, activity)[1]
+
+
+def _with_coverage(counted: pl.LazyFrame) -> pl.LazyFrame:
+    """Variants (``variant, cases``) most frequent first, ties in the order of the activity
+    sequences (compared activity by activity), with their share of the cases."""
+    total = pl.col(CASES).sum()
+    return counted.with_columns((pl.col(CASES) / total).alias(COVERAGE)).with_columns(
+        pl.col(COVERAGE).cum_sum().alias(CUMULATIVE_COVERAGE)
     )
 
 
 def _variants(traces: pl.LazyFrame) -> pl.LazyFrame:
+    """Variants of per-case lists (the exact fallback of :func:`_coded_variants`)."""
     counted = (
         traces.select(pl.col(ACT).alias(VARIANT))
         .group_by(VARIANT)
         .agg(pl.len().cast(pl.UInt32).alias(CASES))
+        .sort([CASES, VARIANT], descending=[True, False])
     )
-    total = pl.col(CASES).sum()
-    return (
-        counted.with_columns(pl.col(VARIANT).list.join("\x1f").alias("__key"))
-        .sort([CASES, "__key"], descending=[True, False])
-        .drop("__key")
-        .with_columns((pl.col(CASES) / total).alias(COVERAGE))
-        .with_columns(pl.col(COVERAGE).cum_sum().alias(CUMULATIVE_COVERAGE))
+    return _with_coverage(counted)
+
+
+def _list_series(offsets: npt.NDArray[np.int64], values: pa.Array) -> pl.Series:
+    """A list column from flat values and list offsets (no per-row Python work)."""
+    lists = pl.from_arrow(pa.LargeListArray.from_arrays(pa.array(offsets), values))
+    assert isinstance(lists, pl.Series)  # from_arrow of an Array is a Series
+    return lists
+
+
+def _coded_variants(log: CaseLog) -> tuple[pl.DataFrame, npt.NDArray[np.uint32]]:
+    """Variants of a coded log (with their ``__variant_id``) and the variant id of each case.
+
+    The codes of the variants' activities are replaced by their rank in text order, so sorting
+    the code lists sorts the variants as the text lists would (activity by activity).
+    """
+    variant_of_case, first, counts = group_variants(log.codes, log.offsets)
+    lengths = log.offsets[first + 1] - log.offsets[first]
+    offsets = np.zeros(first.size + 1, np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    rows = np.arange(int(offsets[-1]), dtype=np.int64) + np.repeat(
+        log.offsets[first] - offsets[:-1], lengths
     )
+    flat = log.codes[rows]
+    rank = np.empty(log.activities.len(), np.uint32)
+    rank[log.activities.arg_sort().to_numpy()] = np.arange(log.activities.len(), dtype=np.uint32)
+    names = _list_series(offsets, _names(log, flat).to_arrow())
+    counted = pl.DataFrame(
+        {
+            _VID: np.arange(first.size, dtype=np.uint32),
+            VARIANT: names.cast(pl.List(log.activities.dtype)),
+            CASES: pl.Series(counts, dtype=pl.UInt32),
+            _KEY: _list_series(offsets, pa.array(rank[flat])),
+        }
+    ).sort([CASES, _KEY], descending=[True, False])
+    return _with_coverage(counted.lazy().drop(_KEY)).collect(), variant_of_case
+
+
+def _variant_frame(source: Source) -> tuple[pl.DataFrame, npt.NDArray[np.uint32] | None]:
+    """Variants (+ ``__variant_id`` and the variant of each case when coded)."""
+    if isinstance(source, CaseLog):
+        return _coded_variants(source)
+    return _variants(source).collect(), None
 
 
 def discover_variants(
@@ -299,8 +441,8 @@ def discover_variants(
     """Variants (activity sequences) with their number of cases and share of cases.
 
     Returns ``variant`` (list of activities), ``cases``, ``coverage`` and
-    ``cumulative_coverage``, most frequent first (ties in a fixed, text order); ``top_k`` keeps the
-    first k. The counts equal ``pm4py.get_variants``.
+    ``cumulative_coverage``, most frequent first (ties in text order, compared activity by
+    activity); ``top_k`` keeps the first k. The counts equal ``pm4py.get_variants``.
 
     Examples
     --------
@@ -313,13 +455,11 @@ def discover_variants(
     """
     if top_k is not None and top_k < 1:
         raise DataError(f"The 'top_k' parameter of discover_variants must be >= 1. Got {top_k}.")
-    traces, _ = _ordered(
+    source, _ = _ordered(
         data, case=case, activity=activity, timestamp=timestamp, function="discover_variants"
     )
-    out = _variants(traces)
-    if top_k is not None:
-        out = out.head(top_k)
-    return out.collect()
+    out = _variant_frame(source)[0].drop(_VID, strict=False)
+    return out if top_k is None else out.head(top_k)
 
 
 @dataclass(frozen=True)
@@ -364,6 +504,26 @@ def _covering(frame: pl.DataFrame, *, weight: str, share: float, key: list[str])
     return ranked.filter(before < share * total)
 
 
+def _top_cases(
+    source: Source, variants: pl.DataFrame, variant_of_case: npt.NDArray[np.uint32] | None, k: int
+) -> Source:
+    """The log restricted to the cases of the k most frequent variants."""
+    top = variants.head(k)
+    if isinstance(source, CaseLog):
+        assert variant_of_case is not None  # set together with a CaseLog
+        keep = np.zeros(variants.height, np.bool_)
+        keep[top.get_column(_VID).to_numpy()] = True
+        return source.subset(keep[variant_of_case])
+    kept = top.select(pl.col(VARIANT).alias(ACT))
+    return source.join(kept.lazy(), on=ACT, how="semi", maintain_order="left").collect().lazy()
+
+
+def _case_values(source: Source, case: str) -> pl.LazyFrame:
+    if isinstance(source, CaseLog):
+        return source.cases.alias(case).to_frame().lazy()
+    return source.select(pl.col(CASE).alias(case))
+
+
 def discover_process_map(
     data: Frame,
     *,
@@ -402,7 +562,8 @@ def discover_process_map(
     performance
         Add the wait statistics to the edges (False is faster on very large logs).
 
-    All parts come from one pass over the log (one grouping of the events by case).
+    All parts come from one pass over the log: the events are coded and ordered by case once
+    (see :func:`journeys.mining._frames.case_log`), then each count is a linear scan.
 
     Examples
     --------
@@ -433,51 +594,61 @@ def discover_process_map(
         window=window,
     )
     has_agency = agency in lf.collect_schema().names()
-    traces = trace_lists(lf, columns).collect()
+    source = _source(lf, columns)
+    variants, variant_of_case = _variant_frame(source)
     if top_variants is not None:
-        top = _variants(traces.lazy()).head(top_variants).select(pl.col(VARIANT).alias(ACT))
-        traces = traces.join(top.collect(), on=ACT, how="semi", maintain_order="left")
-        lf = lf.join(
-            traces.lazy().select(pl.col(CASE).alias(columns.case)), on=columns.case, how="semi"
-        )
-    node_stats = _activity_stats(traces.lazy(), lf, columns, agency if has_agency else None)
+        source = _top_cases(source, variants, variant_of_case, top_variants)
+        lf = lf.join(_case_values(source, columns.case), on=columns.case, how="semi")
+        variants, _ = _variant_frame(source)
+    node_stats = _activity_stats(source, lf, columns, agency if has_agency else None)
     node_stats = _covering(
         node_stats, weight=EVENTS, share=activity_coverage, key=[columns.activity]
     )
     kept = node_stats.get_column(columns.activity).implode()
-    edges = _edges(traces.lazy(), timed=performance).collect()
+    edges = _edge_frame(source, lf, columns, timed=performance)
     edges = edges.filter(pl.col(SOURCE).is_in(kept) & pl.col(TARGET).is_in(kept))
     edges = _covering(edges, weight=EVENTS, share=path_coverage, key=[SOURCE, TARGET])
     starts, ends = (
-        _endpoint_frame(traces.lazy(), first=first, activity=columns.activity)
-        .filter(pl.col(columns.activity).is_in(kept))
-        .collect()
-        for first in (True, False)
+        frame.filter(pl.col(columns.activity).is_in(kept))
+        for frame in _endpoints(source, columns.activity)
     )
     return ProcessMap(
         activities=node_stats,
         edges=edges,
         start=starts,
         end=ends,
-        variants=_variants(traces.lazy()).collect(),
+        variants=variants.drop(_VID, strict=False),
     )
 
 
 def _activity_stats(
-    traces: pl.LazyFrame, events: pl.LazyFrame, columns: Columns, agency: str | None
+    source: Source, events: pl.LazyFrame, columns: Columns, agency: str | None
 ) -> pl.DataFrame:
-    """Events and cases per activity (from the case lists: no text hashing of case ids), and the
+    """Events and cases per activity (from the ordered log: no text hashing of case ids), and the
     agency that records most of each activity's events (ties: first by name)."""
-    stats = (
-        traces.select(INDEX, ACT)
-        .explode(ACT)
-        .group_by(ACT)
-        .agg(
-            pl.len().cast(pl.UInt32).alias(EVENTS),
-            pl.col(INDEX).n_unique().cast(pl.UInt32).alias(CASES),
+    if isinstance(source, CaseLog):
+        counts, cases, _, _ = count_activities(
+            source.codes, source.offsets, source.activities.len()
         )
-        .rename({ACT: columns.activity})
-    )
+        present = np.flatnonzero(counts)
+        stats = pl.DataFrame(
+            {
+                columns.activity: _names(source, present),
+                EVENTS: pl.Series(counts[present], dtype=pl.UInt32),
+                CASES: pl.Series(cases[present], dtype=pl.UInt32),
+            }
+        ).lazy()
+    else:
+        stats = (
+            source.select(INDEX, ACT)
+            .explode(ACT)
+            .group_by(ACT)
+            .agg(
+                pl.len().cast(pl.UInt32).alias(EVENTS),
+                pl.col(INDEX).n_unique().cast(pl.UInt32).alias(CASES),
+            )
+            .rename({ACT: columns.activity})
+        )
     if agency is not None:
         owner = (
             events.filter(pl.col(agency).is_not_null())
@@ -515,4 +686,9 @@ def counts_as_dict(counts: pl.DataFrame) -> dict[str, int]:
 
 def variants_as_dict(variants: pl.DataFrame) -> dict[tuple[str, ...], int]:
     """Variants as pm4py's ``{(activity, ...): cases}``."""
-    return {tuple(v): int(n) for v, n in variants.select(VARIANT, CASES).iter_rows()}
+    lists = variants.get_column(VARIANT)
+    flat = lists.explode(empty_as_null=False).to_list()  # one list: cheaper than one per variant
+    ends = lists.list.len().cum_sum().to_list()
+    starts = [0, *ends][:-1]
+    sequences = (tuple(flat[a:b]) for a, b in zip(starts, ends, strict=True))
+    return dict(zip(sequences, variants.get_column(CASES).to_list(), strict=True))
