@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import hashlib
+
 import numpy as np
 import polars as pl
 import pytest
@@ -7,9 +11,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from journeys import schema as s
-from journeys.linkage import EncodingSchema, FieldSpec, Secret, default_schema, encode_identities
+from journeys.linkage import (
+    BlockingKey,
+    EncodingSchema,
+    FieldSpec,
+    Secret,
+    default_schema,
+    encode_identities,
+    normalise_identities,
+)
 from journeys.linkage.bits import dice_pairs, from_binary, popcount, to_binary
-from journeys.linkage.encode import _token_codes
+from journeys.linkage.datasets import febrl4_schema
+from journeys.linkage.encode import FILTER_PREFIX, _token_codes, encode_normalised
+from journeys.linkage.secret import derive_key
+from journeys.linkage.settings import Hardening
 
 from .conftest import OTHER_SECRET, SECRET
 
@@ -140,3 +155,292 @@ def test_secret_repr_hides_value() -> None:
     secret = Secret(b"super secret value 123")
     assert "super" not in repr(secret)
     assert "super" not in str(secret)
+
+
+# --- regression: the encodings stay byte-identical ------------------------------------------
+#
+# The digests below were computed with the numpy implementation of encode.py (before the
+# compiled kernels replaced it), on the fixed inputs built here, for several schemas. The
+# keyed hashing is unchanged, so any difference means the encodings changed.
+
+_GIVEN = [
+    "William",
+    "Bill",
+    "WILLIAM",
+    "Margaret",
+    "Peggy",
+    "Zoë-Ann",
+    "  Dr. Ravi ",
+    "N/A",
+    "",
+    "Liam",
+    "José",
+    "Mr John Paul",
+    "Ann",
+    "Anne",
+    "o'neil",
+    "Łukasz",
+    "Siân",
+    None,
+]
+_FAMILY = [
+    "O'Brien",
+    "OBrien",
+    "Smith-Jones",
+    "Smith Jones Jr",
+    "Patel",
+    "MÜLLER",
+    "unknown",
+    "Nguyễn",
+    "de la Cruz",
+    "Ng",
+    "x",
+    "Kowalczyk",
+    "Lee",
+    "Ó Súilleabháin",
+    None,
+]
+_POST = [
+    "LS1 4AP",
+    "ls14ap",
+    "M1 1AE",
+    "B2 4QA",
+    "SW1A 1AA",
+    "EC1A1BB",
+    "NFA",
+    "12345",
+    "W1A 0AX",
+    "bad",
+    None,
+]
+_IDS = ["9434765919", "943 476 5919", "4010232137", "unknown", "", None, None, None]
+_SEX = ["M", "F", "m", "female", "X", "U", "", None]
+
+
+def _fixed_identities(n: int = 3000, seed: int = 20261127) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+
+    def pick(values: list[str | None]) -> list[str | None]:
+        return [values[i] for i in rng.integers(0, len(values), n)]
+
+    days = rng.integers(-20000, 20000, n)
+    dob: list[dt.date | None] = [dt.date(1970, 1, 2) + dt.timedelta(days=int(d)) for d in days]
+    for i in rng.integers(0, n, n // 20):
+        dob[i] = None
+    for i in rng.integers(0, n, n // 50):
+        dob[i] = dt.date(1900, 1, 1)
+    return pl.DataFrame(
+        {
+            "agency": pick(["gp", "ae", "police", "school"]),
+            "person_ref": [f"R{i:05d}" for i in range(n)],
+            "given_name": pick(_GIVEN),  # type: ignore[arg-type]
+            "family_name": pick(_FAMILY),  # type: ignore[arg-type]
+            "date_of_birth": dob,
+            "sex": pick(_SEX),
+            "postcode": pick(_POST),
+            "national_id": pick(_IDS),
+        },
+        schema_overrides={"date_of_birth": pl.Date},
+    )
+
+
+def _custom_schema() -> EncodingSchema:
+    return EncodingSchema(
+        fields=(
+            FieldSpec(
+                "given_name", kind="given_name", q=3, bits=256, k=7, clk_k=3, salt="family_name"
+            ),
+            FieldSpec("family_name", kind="name", q=1, bits=192, k=4, clk_k=0),
+            FieldSpec(
+                "date_of_birth",
+                kind="date",
+                tokeniser="positional",
+                bits=128,
+                k=3,
+                clk_k=20,
+                salt="sex",
+            ),
+            FieldSpec("sex", kind="sex", tokeniser="exact", bits=64, k=2, clk_k=1),
+            FieldSpec(
+                "postcode",
+                kind="uk_postcode",
+                tokeniser="exact",
+                bits=128,
+                k=9,
+                clk_k=4,
+                salt="birth_year",
+            ),
+            FieldSpec("national_id", kind="id", q=4, bits=320, k=11, clk_k=6),
+        ),
+        clk_bits=640,
+        blocking=(BlockingKey("pc", ("postcode:3", "birth_year")),),
+    )
+
+
+def _schemas() -> dict[str, EncodingSchema]:
+    custom = _custom_schema()
+    return {
+        "default": default_schema(),
+        "balance": default_schema(hardening="balance"),
+        "xor_fold": default_schema(hardening="xor_fold"),
+        "salted": default_schema(salt_names=True),
+        "custom": custom,
+        "custom_balance": dataclasses.replace(custom, hardening="balance"),
+    }
+
+
+def _digest(enc: pl.DataFrame) -> str:
+    h = hashlib.sha256()
+    for name in enc.columns:
+        col = enc[name]
+        h.update(f"{name}:{col.dtype}:{col.len()}:{col.null_count()}\n".encode())
+        if col.dtype == pl.Binary:
+            for v in col.to_list():
+                h.update(b"\x00" if v is None else b"\x01" + v)
+        elif col.dtype == pl.UInt64:
+            h.update(col.is_null().to_numpy().tobytes())
+            h.update(col.fill_null(0).to_numpy().astype("<u8").tobytes())
+        else:
+            h.update("\x1e".join("\x00" if v is None else v for v in col.to_list()).encode())
+    return h.hexdigest()[:24]
+
+
+_DIGESTS = {
+    "default": "19824af78cc16af6ed8606c0",
+    "balance": "e27b6181cbcaf250a17ec9ed",
+    "xor_fold": "4b2397235e81bed35d4e9010",
+    "salted": "fa49a1774fee19e6fd0fe65c",
+    "custom": "51a82532889d9978facadaae",
+    "custom_balance": "bf6ae47dac9dcdea01d8bcd0",
+}
+_FEBRL_DIGESTS = {"none": "4c3694422a93020a48f10d6b", "balance": "56632612d81f59c4b90eee18"}
+
+
+@pytest.mark.parametrize("name", sorted(_DIGESTS))
+def test_encodings_are_byte_identical_to_the_numpy_implementation(name: str) -> None:
+    enc = encode_identities(_fixed_identities(), secret=SECRET, schema=_schemas()[name])
+    assert _digest(enc) == _DIGESTS[name]
+
+
+@pytest.mark.parametrize("hardening", sorted(_FEBRL_DIGESTS))
+def test_febrl4_encodings_are_byte_identical_to_the_numpy_implementation(
+    febrl: tuple[pl.DataFrame, pl.DataFrame], hardening: Hardening
+) -> None:
+    schema = dataclasses.replace(febrl4_schema(), hardening=hardening)
+    enc = encode_identities(febrl[0], secret=SECRET, schema=schema)
+    assert _digest(enc) == _FEBRL_DIGESTS[hardening]
+
+
+@pytest.mark.parametrize("name", ["default", "salted", "custom_balance"])
+def test_encoding_a_normalised_frame_gives_the_same_encodings(name: str) -> None:
+    ids = _fixed_identities(800, seed=3)
+    schema = _schemas()[name]
+    direct = encode_identities(ids, secret=SECRET, schema=schema)
+    norm = normalise_identities(ids, schema=schema).collect()
+    assert encode_normalised(norm, secret=SECRET, schema=schema).equals(direct)
+
+
+# --- oracle: a plain per-record encoder written from the definition -------------------------
+
+
+def _reference_field(
+    value: str, salt: str, spec: FieldSpec, key: bytes, *, m: int, k: int, clk: bool
+) -> set[int]:
+    """Bit positions of one value: tokens, keyed BLAKE2b-256, double hashing."""
+    raw = value.encode()
+    if spec.tokeniser == "exact":
+        tokens = [f"{salt}\x1f{value}".encode()]
+    elif spec.tokeniser == "positional":
+        tokens = [salt.encode() + b"\x1f" + b"%d:%c" % (p, c) for p, c in enumerate(raw)]
+    else:
+        padded = b"_" * (spec.q - 1) + raw + b"_" * (spec.q - 1)
+        tokens = [
+            salt.encode() + b"\x1f" + padded[j : j + spec.q]
+            for j in range(len(padded) - spec.q + 1)
+        ]
+    bits = set()
+    for token in tokens:
+        digest = hashlib.blake2b(token, key=key, digest_size=32).digest()
+        h = [int.from_bytes(digest[8 * i : 8 * i + 8], "little") for i in range(4)]
+        a, b = (h[2], h[3] | 1) if clk else (h[0], h[1] | 1)
+        bits |= {(a % m + i * (b % m)) % m for i in range(k)}
+    return bits
+
+
+def _as_set(row: bytes | None) -> set[int] | None:
+    if row is None:
+        return None
+    ints = int.from_bytes(row, "little")
+    return {p for p in range(8 * len(row)) if ints >> p & 1}
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["Ann", "Anne", "Bill", "Zoë", "O'Hara", "", None, "N/A", "Li Na"]),
+            st.sampled_from(["Lee", "Smith-Jones", "Ng", None, "unknown", "Ó Brien"]),
+            st.sampled_from(["1980-01-02", "1975-12-31", None, "1900-01-01"]),
+            st.sampled_from(["LS1 4AP", "ls14ap", "M1 1AE", None, "bad"]),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.booleans(),
+)
+def test_filters_match_a_per_record_reference_encoder(
+    rows: list[tuple[str | None, str | None, str | None, str | None]], salted: bool
+) -> None:
+    ids = pl.DataFrame(
+        {
+            "agency": ["a"] * len(rows),
+            "person_ref": [str(i) for i in range(len(rows))],
+            "given_name": [r[0] for r in rows],
+            "family_name": [r[1] for r in rows],
+            "date_of_birth": [r[2] for r in rows],
+            "postcode": [r[3] for r in rows],
+        },
+        schema_overrides={"date_of_birth": pl.String},
+    ).with_columns(pl.col("date_of_birth").str.to_date())
+    schema = EncodingSchema(
+        fields=(
+            FieldSpec(
+                "given_name",
+                kind="given_name",
+                bits=128,
+                k=5,
+                clk_k=4,
+                salt="birth_year" if salted else None,
+            ),
+            FieldSpec("family_name", kind="name", q=3, bits=192, k=3, clk_k=2),
+            FieldSpec("date_of_birth", kind="date", tokeniser="positional", bits=128, k=4, clk_k=3),
+            FieldSpec(
+                "postcode",
+                kind="uk_postcode",
+                tokeniser="exact",
+                bits=64,
+                k=3,
+                clk_k=5,
+                salt="family_name" if salted else None,
+            ),
+        ),
+        clk_bits=256,
+    )
+    enc = encode_identities(ids, secret=SECRET, schema=schema)
+    norm = normalise_identities(ids, schema=schema).collect()
+    for r, record in enumerate(norm.iter_rows(named=True)):
+        clk: set[int] = set()
+        for spec in schema.fields:
+            value = record[spec.column]
+            got = _as_set(enc[FILTER_PREFIX + spec.column][r])
+            if value is None:
+                assert got is None
+                continue
+            salt = "" if spec.salt is None else record[spec.salt] or ""
+            key = derive_key(SECRET, f"bf/{spec.column}")
+            field = _reference_field(value, salt, spec, key, m=spec.bits, k=spec.k, clk=False)
+            assert got == field
+            clk |= _reference_field(
+                value, salt, spec, key, m=schema.clk_bits, k=spec.clk_k, clk=True
+            )
+        assert _as_set(enc[s.CLK][r]) == clk

@@ -8,7 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from journeys.exceptions import SchemaError
-from journeys.linkage.normalise import normalise_expr, normalise_identities
+from journeys.linkage.normalise import (
+    _normalise_distinct,
+    normalise_codes,
+    normalise_expr,
+    normalise_identities,
+)
 
 
 def _norm(values: list[str | None], kind: str) -> list[str | None]:
@@ -70,3 +75,81 @@ def test_normalising_is_idempotent_and_ascii(values: list[str | None], kind: str
     for v in once:
         assert v is None or (v.isascii() and v == v.strip() and v != "")
     assert _norm(once, kind) == once or kind == "given_name"
+
+
+_WORDS = [
+    "Bill",
+    "PEGGY",
+    "liam",
+    "Na",
+    "N/A",
+    "unknown",
+    "Mr",
+    "jr",
+    "O'Neil",
+    "Zoë",
+    "x",
+    "Smith",
+    "dr",
+    "9434765919",
+    "943 476",
+    "ÉMILE",
+    "nfa",
+    "",
+    " ",
+    "a-b",
+    "Ravi",
+    "LS1 4AP",
+    "ls1 4ap",
+    "SW1A 1AA",
+    "SW1A1AA",
+    "M1 1AE",
+    "B80 9HG",
+    "EC1A  1BB",
+    "BH1P 9YL",
+]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.sampled_from(_WORDS),
+            st.lists(st.sampled_from(_WORDS), min_size=2, max_size=3).map(" ".join),
+            st.text(alphabet="aZ09 .'-é", max_size=8),
+        ),
+        max_size=30,
+    ),
+    st.sampled_from(["id", "text", "name", "given_name", "uk_postcode", "sex"]),
+)
+def test_distinct_values_normalise_as_the_polars_rules_do(
+    values: list[str | None], kind: str
+) -> None:
+    """The shortcut for plain values (letters and digits only) changes no result."""
+    distinct = pl.Series("v", values, dtype=pl.String)
+    want = pl.DataFrame({"v": distinct}).select(normalise_expr("v", kind))["v"]  # type: ignore[arg-type]
+    got = _normalise_distinct(distinct, "v", kind)  # type: ignore[arg-type]
+    assert got.to_list() == want.to_list()
+
+
+def test_coded_columns_materialise_to_the_normalised_frame() -> None:
+    ids = pl.DataFrame(
+        {
+            "agency": ["a", "b", "a"],
+            "person_ref": ["1", "2", "3"],
+            "given_name": ["Bill", None, "William"],
+            "family_name": ["Lee", "Lee", "N/A"],
+            "date_of_birth": [dt.date(1950, 1, 2), None, dt.date(1950, 1, 2)],
+            "sex": ["m", "F", None],
+            "postcode": ["ls1 4ap", "LS14AP", "bad"],
+            "national_id": [None, None, None],
+        }
+    )
+    coded = normalise_codes(ids)
+    assert coded.height == 3
+    assert coded.columns["given_name"].codes.tolist() == [0, -1, 0]
+    assert coded.columns["birth_year"].materialise("y").to_list() == ["1950", None, "1950"]
+    assert coded.columns["national_id"].materialise("n").to_list() == [None, None, None]
+    norm = normalise_identities(ids).collect()
+    assert norm["postcode"].to_list() == ["LS1 4AP", "LS1 4AP", None]

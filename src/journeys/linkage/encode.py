@@ -7,8 +7,12 @@ HKDF, and ``k`` positions per token come from double hashing. Hardening: balance
 (the filter concatenated with its complement, then permuted by a keyed permutation) or XOR
 folding (Schnell, Borgs & Encheva 2016), and salting a field's tokens with a stable attribute.
 
-Speed: tokens repeat heavily, so each DISTINCT value of a field is tokenised and each DISTINCT
-token hashed once; records then take their value's filter by index (numpy), packed in uint64.
+Speed: identifiers repeat heavily, so normalisation yields each field as codes and distinct
+values (:class:`~journeys.linkage.normalise.CodedColumn`); each distinct (salt, value) is
+tokenised once and each distinct (salt, token) hashed once with keyed BLAKE2b (the hashing
+itself is unchanged). Compiled kernels (``_kernels``: numba) then set each token's bits in
+packed ``uint64`` words, OR them into each distinct value's filter and copy those to the
+records by code: no Python loop over records and no numpy gathers of bit matrices.
 """
 
 from __future__ import annotations
@@ -21,12 +25,19 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-import pyarrow as pa  # type: ignore[import-untyped]  # no stubs in the dev extras
 
 from journeys import schema as s
+from journeys.linkage import _kernels as _k
 from journeys.linkage._siphash import siphash24_strings
-from journeys.linkage.bits import Words, to_binary
-from journeys.linkage.normalise import normalise_identities
+from journeys.linkage.bits import Words, to_binary, to_binary_coded
+from journeys.linkage.normalise import (
+    CodedColumn,
+    NormalisedCodes,
+    code_column,
+    factorise,
+    normalise_codes,
+    string_bytes,
+)
 from journeys.linkage.secret import Secret, derive_key, pseudonymise_refs
 from journeys.linkage.settings import (
     BlockingKey,
@@ -40,6 +51,7 @@ __all__ = [
     "BLOCK_PREFIX",
     "FILTER_PREFIX",
     "blocking_tokens",
+    "encode_coded",
     "encode_identities",
     "encode_normalised",
     "write_encodings",
@@ -51,69 +63,38 @@ FILTER_PREFIX: Final = "bf_"
 BLOCK_PREFIX: Final = "bk_"
 _SEP: Final = "\x1f"
 _CHUNK: Final = 65_536
-#: column -> (code of each record, distinct values)
-_CodeCache = dict[str, tuple[npt.NDArray[np.int64], pl.Series]]
+_PAD: Final = ord("_")
+#: column -> its codes and distinct values, computed once per encoding run
+_CodeCache = dict[str, CodedColumn]
+_PartCache = dict[str, tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]]
 
 
-def _codes(values: pl.Series | pl.DataFrame) -> tuple[npt.NDArray[np.int64], pl.DataFrame]:
-    """Index of each row in the distinct non-null rows (-1 where any value is null), and those
-    distinct rows (hash-based, in order of first appearance)."""
-    frame = values.to_frame("v") if isinstance(values, pl.Series) else values
-    on = frame.columns
-    uniques = frame.drop_nulls().unique(maintain_order=True)
-    indexed = uniques.with_row_index("__code")
-    codes = frame.join(indexed, on=on, how="left", maintain_order="left")["__code"]
-    return codes.cast(pl.Int64).fill_null(-1).to_numpy(), uniques
+def _value_tokens(
+    values: pl.Series, spec: FieldSpec
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Tokens of each value as CSR: value ``v`` has ``tokens[starts[v]:starts[v + 1]]``.
 
-
-def _byte_matrix(values: pl.Series) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
-    """Values as a zero-padded ``(n, max_len)`` byte matrix and their byte lengths."""
-    arr = values.cast(pl.Binary).to_arrow()
-    if arr.type != pa.large_binary():
-        arr = arr.cast(pa.large_binary())
-    n = len(arr)
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
-    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8) if n else np.zeros(0, np.uint8)
-    lengths = np.diff(offsets)
-    width = int(lengths.max()) if n else 0
-    out = np.zeros((n, width), dtype=np.uint8)
-    if n and width:
-        cols = np.arange(width)
-        mask = cols[None, :] < lengths[:, None]
-        out[mask] = data[(offsets[:-1, None] + cols[None, :])[mask]]
-    return out, lengths
+    ``ngram``: the q bytes of each q-gram of the value padded with ``q - 1`` underscores, as
+    one integer; ``positional``: position * 256 + byte; ``exact``: the value's own index.
+    """
+    n = values.len()
+    if spec.tokeniser == "exact":
+        return np.arange(n + 1, dtype=np.int64), np.arange(n, dtype=np.int64)
+    offsets, data, _ = string_bytes(values)
+    if spec.tokeniser == "positional":
+        starts, tokens = _k.positional_tokens(offsets, data)
+    else:
+        starts, tokens = _k.ngram_tokens(offsets, data, spec.q, _PAD)
+    return np.asarray(starts), np.asarray(tokens)
 
 
 def _token_codes(
     values: pl.Series, spec: FieldSpec
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """(row, token code) of every token of every value, vectorised with numpy.
-
-    ``ngram``: the q bytes of each padded q-gram as one integer; ``positional``: position * 256
-    + byte; ``exact``: the row itself (one token per distinct value).
-    """
-    n = values.len()
-    if spec.tokeniser == "exact":
-        rows = np.arange(n, dtype=np.int64)
-        return rows, rows
-    if spec.tokeniser == "ngram":
-        pad = "_" * (spec.q - 1)
-        values = pad + values + pad
-    mat, lengths = _byte_matrix(values)
-    if spec.tokeniser == "positional":
-        width = mat.shape[1]
-        pos = np.arange(width, dtype=np.int64)
-        codes = pos[None, :] * 256 + mat.astype(np.int64)
-        valid = pos[None, :] < lengths[:, None]
-    else:
-        q = spec.q
-        width = max(mat.shape[1] - q + 1, 0)
-        codes = np.zeros((n, width), dtype=np.int64)
-        for j in range(q):
-            codes = codes * 256 + mat[:, j : j + width].astype(np.int64)
-        valid = np.arange(width)[None, :] + q <= lengths[:, None]
-    rows = np.broadcast_to(np.arange(n, dtype=np.int64)[:, None], codes.shape)[valid]
-    return rows, codes[valid]
+    """(row, token code) of every token of every value (see :func:`_value_tokens`)."""
+    starts, tokens = _value_tokens(values, spec)
+    rows = np.repeat(np.arange(values.len(), dtype=np.int64), np.diff(starts))
+    return rows, tokens
 
 
 def _token_bytes(code: int, spec: FieldSpec) -> bytes:
@@ -137,26 +118,12 @@ def _hashes(
 
     digest = b"".join(map(one, inputs))
     h = np.frombuffer(digest, dtype=np.uint64).reshape(-1, 4)
-    return h[:, 0], h[:, 1] | np.uint64(1), h[:, 2], h[:, 3] | np.uint64(1)
-
-
-def _bits(
-    rows: npt.NDArray[np.int64],
-    h1: npt.NDArray[np.uint64],
-    h2: npt.NDArray[np.uint64],
-    *,
-    n_rows: int,
-    m: int,
-    k: int,
-) -> npt.NDArray[np.bool_]:
-    """Bool matrix (n_rows, m) with positions ``(h1 mod m + i (h2 mod m)) mod m``, i < k, set
-    for each row (double hashing, Kirsch & Mitzenmacher 2006)."""
-    out = np.zeros((n_rows, m), dtype=np.bool_)
-    a = (h1 % np.uint64(m)).astype(np.int64)
-    b = (h2 % np.uint64(m)).astype(np.int64)
-    pos = (a[:, None] + np.arange(k, dtype=np.int64)[None, :] * b[:, None]) % m
-    out[np.repeat(rows, k), pos.ravel()] = True
-    return out
+    return (
+        np.ascontiguousarray(h[:, 0]),
+        h[:, 1] | np.uint64(1),
+        np.ascontiguousarray(h[:, 2]),
+        h[:, 3] | np.uint64(1),
+    )
 
 
 def _permutation(secret: Secret, purpose: str, size: int) -> npt.NDArray[np.int64]:
@@ -180,29 +147,6 @@ def _pack(bits: npt.NDArray[np.bool_]) -> Words:
     return np.ascontiguousarray(np.packbits(bits, axis=1, bitorder="little")).view(np.uint64)
 
 
-def _token_matrix(
-    rows: npt.NDArray[np.int64], token_index: npt.NDArray[np.int64], n_rows: int, *, pad: int
-) -> npt.NDArray[np.int64]:
-    """``(n_rows, max_tokens)`` matrix of token indices per row, padded with ``pad``.
-
-    ``rows`` must be sorted ascending.
-    """
-    counts = np.bincount(rows, minlength=n_rows) if len(rows) else np.zeros(n_rows, np.int64)
-    starts = np.cumsum(counts) - counts
-    width = int(counts.max()) if n_rows else 0
-    out = np.full((n_rows, max(width, 1)), pad, dtype=np.int64)
-    out[rows, np.arange(len(rows)) - starts[rows]] = token_index
-    return out
-
-
-def _or_rows(table: Words, index: npt.NDArray[np.int64]) -> Words:
-    """OR of ``table`` rows ``index[i, :]`` for each ``i``: a filter from its tokens' bits."""
-    out = table[index[:, 0]].copy()
-    for j in range(1, index.shape[1]):
-        out |= table[index[:, j]]
-    return out
-
-
 def _harden_words(words: Words, hardening: Hardening, secret: Secret, purpose: str) -> Words:
     """Balance or XOR-fold packed filters (see :func:`_harden`)."""
     if hardening == "none":
@@ -217,69 +161,90 @@ def _harden_words(words: Words, hardening: Hardening, secret: Secret, purpose: s
     return out
 
 
+def _salted_pairs(
+    column: CodedColumn, salt: CodedColumn
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], list[str]]:
+    """Distinct (salt, value) pairs of the records with a value: each record's pair code,
+    each pair's value and salt index, and the salt strings (a missing salt is "")."""
+    salt_strings = [*salt.values.to_list(), ""]
+    index: dict[str, int] = {}
+    of_code = np.array([index.setdefault(v, len(index)) for v in salt_strings], dtype=np.int64)
+    record_salt = of_code[salt.codes]  # code -1 (missing) reads the trailing ""
+    n_values = max(column.values.len(), 1)
+    valid = column.codes >= 0
+    pair = record_salt * n_values + np.maximum(column.codes, 0)
+    codes, first = _k.factorise_ints(pair, valid)
+    codes, first = np.asarray(codes), np.asarray(first)
+    return codes, column.codes[first], record_salt[first], list(index)
+
+
 def _encode_field(
-    norm: pl.DataFrame,
+    column: CodedColumn,
+    salt: CodedColumn | None,
     spec: FieldSpec,
     *,
     schema: EncodingSchema,
     secret: Secret,
-    clk: Words,
-    cache: _CodeCache,
+    clk_parts: list[tuple[Words, npt.NDArray[np.int64]]],
 ) -> tuple[pl.Series, int]:
-    """The field's Binary filter column; ORs its CLK contribution into ``clk`` in place.
+    """The field's Binary filter column; appends its CLK contribution (the CLK bits of each
+    distinct value, and each record's code) to ``clk_parts``.
 
-    Work is done once per distinct (salt, value) and once per distinct token.
+    Work is done once per distinct (salt, value) and once per distinct (salt, token).
     """
-    if spec.salt is None:
-        codes, values = _column_codes(norm, spec.column, cache)
-        salts = (
-            pl.Series("s", [""], dtype=pl.String).extend_constant("", values.len() - 1)
-            if values.len()
-            else pl.Series("s", [], dtype=pl.String)
-        )
-        salt_codes = np.zeros(values.len(), dtype=np.int64)
-        salt_values = pl.Series("v", [""], dtype=pl.String)
+    values = column.values
+    if salt is None:
+        codes = column.codes
+        pair_value = np.arange(values.len(), dtype=np.int64)
+        pair_salt = np.zeros(values.len(), dtype=np.int64)
+        salt_strings = [""]
     else:
-        salt = pl.col(spec.salt).fill_null("")
-        codes, uniques = _codes(norm.select(salt.alias("s"), pl.col(spec.column).alias("v")))
-        values, salts = uniques["v"], uniques["s"]
-        salt_codes, salt_uniques = _codes(salts)
-        salt_values = salt_uniques["v"]
-    rows, tokens = _token_codes(values, spec)
-    shift = 8 * spec.q if spec.tokeniser == "ngram" else 24
+        codes, pair_value, pair_salt, salt_strings = _salted_pairs(column, salt)
+    value_starts, value_tokens = _value_tokens(values, spec)
     if spec.tokeniser == "exact":
-        distinct, token_index = tokens, tokens
-        inputs = [f"{a}{_SEP}{b}".encode() for a, b in zip(salts, values, strict=True)]
+        texts = values.to_list()
+        inputs = [
+            f"{salt_strings[a]}{_SEP}{texts[b]}".encode()
+            for a, b in zip(pair_salt.tolist(), pair_value.tolist(), strict=True)
+        ]
+        starts = np.arange(len(inputs) + 1, dtype=np.int64)
+        token_index = np.arange(len(inputs), dtype=np.int64)
+        n_tokens = len(inputs)
     else:
-        combined = (salt_codes[rows] << shift) | tokens
-        distinct, token_index = np.unique(combined, return_inverse=True)
-        salt_list = [v.encode() + _SEP.encode() for v in salt_values.to_list()]
+        shift = 8 * spec.q if spec.tokeniser == "ngram" else 24
+        if salt is None:  # pairs are the values themselves
+            starts, combined = value_starts, value_tokens
+        else:
+            starts, combined = _k.salted_tokens(
+                pair_value, pair_salt, value_starts, value_tokens, shift
+            )
+        token_index, first = _k.factorise_ints(combined, np.ones(len(combined), dtype=np.bool_))
+        distinct = np.asarray(combined)[np.asarray(first)]
+        salt_list = [v.encode() + _SEP.encode() for v in salt_strings]
         mask = (1 << shift) - 1
         inputs = [salt_list[c >> shift] + _token_bytes(c & mask, spec) for c in distinct.tolist()]
+        n_tokens = len(inputs)
     key = derive_key(secret, f"bf/{spec.column}")
     h1, h2, h3, h4 = _hashes(inputs, key)
-    n_values = values.len()
-    n_tokens = len(distinct)
-    # each distinct token's packed bits, plus an all-zero row that pads the token matrix
-    every = np.arange(n_tokens, dtype=np.int64)
-    tok_field = np.zeros((n_tokens + 1, spec.bits // 64), dtype=np.uint64)
-    tok_field[:n_tokens] = _pack(_bits(every, h1, h2, n_rows=n_tokens, m=spec.bits, k=spec.k))
-    tokmat = _token_matrix(rows, token_index, n_values, pad=n_tokens)
-    value_words = _or_rows(tok_field, tokmat)
+    value_words = _k.or_tokens(_k.token_masks(h1, h2, spec.bits, spec.k), starts, token_index)
     value_words = _harden_words(value_words, schema.hardening, secret, f"bf/{spec.column}")
-    width = value_words.shape[1] * 64
     if spec.clk_k:
-        tok_clk = np.zeros((n_tokens + 1, schema.clk_bits // 64), dtype=np.uint64)
-        tok_clk[:n_tokens] = _pack(
-            _bits(every, h3, h4, n_rows=n_tokens, m=schema.clk_bits, k=spec.clk_k)
+        masks = _k.token_masks(h3, h4, schema.clk_bits, spec.clk_k)
+        clk_parts.append((_k.or_tokens(masks, starts, token_index), codes))
+    return to_binary_coded(FILTER_PREFIX + spec.column, value_words, codes), n_tokens
+
+
+def _assemble_clk(parts: list[tuple[Words, npt.NDArray[np.int64]]], n: int, words: int) -> Words:
+    """Each record's CLK: the OR of its fields' contributions, in one compiled pass."""
+    clk = np.zeros((n, words), dtype=np.uint64)
+    if parts:
+        table = np.concatenate([values for values, _ in parts])
+        starts = np.cumsum([0] + [len(values) for values, _ in parts[:-1]])
+        codes = np.stack(
+            [np.where(c >= 0, c + start, -1) for (_, c), start in zip(parts, starts, strict=True)]
         )
-        clk_contrib = _or_rows(tok_clk, tokmat)
-    valid = codes >= 0
-    words = np.zeros((len(codes), width // 64), dtype=np.uint64)
-    words[valid] = value_words[codes[valid]]
-    if spec.clk_k:
-        clk[valid] |= clk_contrib[codes[valid]]
-    return to_binary(FILTER_PREFIX + spec.column, words, valid), len(distinct)
+        _k.or_rows_into(table, codes, clk)
+    return clk
 
 
 def _harden_clk(clk: Words, hardening: Hardening, secret: Secret) -> Words:
@@ -297,47 +262,55 @@ def _keyed_u64(values: pl.Series, key: bytes) -> npt.NDArray[np.uint64]:
     return siphash24_strings(values, key[:16])
 
 
-def _mix(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
-    """The splitmix64 finaliser: a bijective scrambling of 64-bit words."""
-    with np.errstate(over="ignore"):
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
+class _Columns:
+    """The coded columns of one encoding run: from :func:`normalise_codes`, or factorised
+    on first use from an already normalised frame."""
 
+    def __init__(self, norm: pl.DataFrame | None, coded: _CodeCache | None = None) -> None:
+        self.norm = norm
+        self.coded: _CodeCache = {} if coded is None else coded
 
-def _column_codes(
-    norm: pl.DataFrame, column: str, cache: _CodeCache
-) -> tuple[npt.NDArray[np.int64], pl.Series]:
-    """Codes and distinct values of one normalised column, computed once per encoding run."""
-    if column not in cache:
-        codes, uniques = _codes(norm[column])
-        cache[column] = (codes, uniques["v"])
-    return cache[column]
+    def __getitem__(self, column: str) -> CodedColumn:
+        if column not in self.coded:
+            if self.norm is None:
+                raise KeyError(column)
+            self.coded[column] = code_column(self.norm[column])
+        return self.coded[column]
 
 
 def _part_hashes(
-    norm: pl.DataFrame,
-    part: str,
-    secret: Secret,
-    cache: dict[str, tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]],
-    codes_cache: _CodeCache,
-) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]:
+    columns: _Columns, part: str, secret: Secret, cache: _PartCache
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
+    """Keyed hash of each distinct value of a blocking-key part, and each record's code."""
     if part not in cache:
         column, _, prefix = part.partition(":")
-        col_codes, col_values = _column_codes(norm, column, codes_cache)
+        coded = columns[column]
+        codes, uniques = coded.codes, coded.values
         if prefix:
             # a prefix of each distinct value, then its own distinct values (few)
-            pre_codes, pre_uniques = _codes(col_values.str.slice(0, int(prefix)))
-            codes = np.where(col_codes >= 0, pre_codes[np.maximum(col_codes, 0)], -1)
-            uniques = pre_uniques["v"]
-        else:
-            codes, uniques = col_codes, col_values
+            prefixes = uniques.str.slice(0, int(prefix))
+            pre_codes, pre_first = factorise(prefixes)
+            codes = np.append(pre_codes, -1)[codes]  # code -1 reads the trailing -1
+            uniques = prefixes.gather(pre_first)
         hashes = _keyed_u64(uniques, derive_key(secret, f"block-part/{part}"))
-        valid = codes >= 0
-        out = np.zeros(len(codes), dtype=np.uint64)
-        out[valid] = hashes[codes[valid]]
-        cache[part] = (out, valid)
+        cache[part] = (np.ascontiguousarray(hashes, dtype=np.uint64), codes)
     return cache[part]
+
+
+def _blocking_tokens(
+    columns: _Columns, n: int, key: BlockingKey, *, secret: Secret, cache: _PartCache
+) -> pl.Series:
+    salt = np.frombuffer(derive_key(secret, f"block/{key.name}", length=8), dtype=np.uint64)[0]
+    token = np.full(n, salt, dtype=np.uint64)
+    valid = np.ones(n, dtype=np.bool_)
+    for part in key.parts:
+        hashes, codes = _part_hashes(columns, part, secret, cache)
+        _k.mix_tokens(token, hashes, codes)
+        valid &= codes >= 0
+    series = pl.Series(BLOCK_PREFIX + key.name, token)
+    if bool(valid.all()):
+        return series
+    return pl.select(pl.when(pl.lit(pl.Series(valid))).then(series))[BLOCK_PREFIX + key.name]
 
 
 def blocking_tokens(
@@ -345,7 +318,7 @@ def blocking_tokens(
     key: BlockingKey,
     *,
     secret: Secret,
-    cache: dict[str, tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]] | None = None,
+    cache: _PartCache | None = None,
     codes_cache: _CodeCache | None = None,
 ) -> pl.Series:
     """The keyed blocking token (UInt64, null when a part is missing) of each normalised record.
@@ -355,17 +328,45 @@ def blocking_tokens(
     splitmix64 finaliser. Records that share a token become candidate pairs; without the
     secret a token reveals nothing about its parts.
     """
-    cache = {} if cache is None else cache
-    codes_cache = {} if codes_cache is None else codes_cache
-    salt = np.frombuffer(derive_key(secret, f"block/{key.name}", length=8), dtype=np.uint64)[0]
-    token = np.full(norm.height, salt, dtype=np.uint64)
-    valid = np.ones(norm.height, dtype=np.bool_)
-    for part in key.parts:
-        hashes, ok = _part_hashes(norm, part, secret, cache, codes_cache)
-        token = _mix(token ^ hashes)
-        valid &= ok
-    series = pl.Series(BLOCK_PREFIX + key.name, token)
-    return pl.select(pl.when(pl.lit(pl.Series(valid))).then(series))[BLOCK_PREFIX + key.name]
+    columns = _Columns(norm, codes_cache)
+    return _blocking_tokens(
+        columns, norm.height, key, secret=secret, cache={} if cache is None else cache
+    )
+
+
+def _encode(
+    agency: pl.Series,
+    person_ref: pl.Series,
+    columns: _Columns,
+    *,
+    secret: Secret,
+    schema: EncodingSchema,
+) -> pl.DataFrame:
+    n = agency.len()
+    out: list[pl.Series] = [
+        agency.rename(s.AGENCY),
+        pseudonymise_refs(agency, person_ref, secret=secret),
+    ]
+    filters = []
+    clk_parts: list[tuple[Words, npt.NDArray[np.int64]]] = []
+    for spec in schema.fields:
+        salt = None if spec.salt is None else columns[spec.salt]
+        series, n_tokens = _encode_field(
+            columns[spec.column], salt, spec, schema=schema, secret=secret, clk_parts=clk_parts
+        )
+        logger.debug("field %s: %d distinct tokens hashed", spec.column, n_tokens)
+        filters.append(series)
+    clk = _assemble_clk(clk_parts, n, schema.clk_bits // 64)
+    out.append(to_binary(s.CLK, _harden_clk(clk, schema.hardening, secret)))
+    out += filters
+    cache: _PartCache = {}
+    out += [
+        _blocking_tokens(columns, n, key, secret=secret, cache=cache) for key in schema.blocking
+    ]
+    logger.info(
+        "encoded %d records (%d fields, hardening=%s)", n, len(schema.fields), schema.hardening
+    )
+    return pl.DataFrame(out)
 
 
 def encode_normalised(
@@ -373,31 +374,16 @@ def encode_normalised(
 ) -> pl.DataFrame:
     """Encode an already normalised frame (see :func:`encode_identities`)."""
     schema = schema or default_schema()
-    n = norm.height
-    clk = np.zeros((n, schema.clk_bits // 64), dtype=np.uint64)
-    columns: list[pl.Series] = [
-        norm[s.AGENCY],
-        pseudonymise_refs(norm[s.AGENCY], norm[s.PERSON_REF], secret=secret),
-    ]
-    filters = []
-    codes_cache: _CodeCache = {}
-    for spec in schema.fields:
-        series, n_tokens = _encode_field(
-            norm, spec, schema=schema, secret=secret, clk=clk, cache=codes_cache
-        )
-        logger.debug("field %s: %d distinct tokens hashed", spec.column, n_tokens)
-        filters.append(series)
-    columns.append(to_binary(s.CLK, _harden_clk(clk, schema.hardening, secret)))
-    columns += filters
-    cache: dict[str, tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]] = {}
-    columns += [
-        blocking_tokens(norm, key, secret=secret, cache=cache, codes_cache=codes_cache)
-        for key in schema.blocking
-    ]
-    logger.info(
-        "encoded %d records (%d fields, hardening=%s)", n, len(schema.fields), schema.hardening
-    )
-    return pl.DataFrame(columns)
+    return _encode(norm[s.AGENCY], norm[s.PERSON_REF], _Columns(norm), secret=secret, schema=schema)
+
+
+def encode_coded(
+    coded: NormalisedCodes, *, secret: Secret, schema: EncodingSchema | None = None
+) -> pl.DataFrame:
+    """Encode identities normalised to coded columns (see :func:`normalise_codes`)."""
+    schema = schema or default_schema()
+    columns = _Columns(None, dict(coded.columns))
+    return _encode(coded.agency, coded.person_ref, columns, secret=secret, schema=schema)
 
 
 def encode_identities(
@@ -423,8 +409,7 @@ def encode_identities(
     (['agency', 'person_ref', 'clk', 'bf_given_name'], 128)
     """
     schema = schema or default_schema()
-    norm = normalise_identities(data, schema=schema).collect()
-    return encode_normalised(norm, secret=secret, schema=schema)
+    return encode_coded(normalise_codes(data, schema=schema), secret=secret, schema=schema)
 
 
 def write_encodings(encodings: pl.DataFrame, path: str | Path) -> Path:

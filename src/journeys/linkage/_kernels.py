@@ -1,0 +1,581 @@
+"""Compiled numba kernels of the linkage package (private: use the typed wrappers).
+
+- Dice of packed Bloom filters: a hardware popcount (LLVM ``ctpop``) of the AND of ``uint64``
+  words, all-to-all with exact pruning, or over candidate pairs without gathering rows;
+- encoding: OR of token bit masks into value filters and scatter of value filters to records;
+- hashing: SipHash-2-4 (Aumasson & Bernstein 2012) and factorisation of byte strings straight
+  from Arrow buffers.
+
+Every kernel is compiled once and cached on disk (``cache=True``); the first call in a fresh
+environment compiles (seconds), later processes load the cached machine code. Only the
+long all-pairs loops run in parallel: short, memory-bound kernels measured several times
+slower with threads than without on a shared 2-core machine (the region waits for its
+slowest thread).
+"""
+
+# mypy: disable-error-code="call-arg, attr-defined, var-annotated"
+# numba's typing of an ``@intrinsic`` (called with the typing context added by numba) and of
+# its type objects is not what mypy sees; the kernels take and return arrays as ``Any`` and
+# the typed public functions that call them live in bits.py, encode.py and normalise.py.
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import njit, prange, types
+from numba.extending import intrinsic
+
+
+@intrinsic
+def _ctpop(typingctx: Any, x: Any) -> Any:  # noqa: ARG001 - numba passes the typing context
+    """Population count of a 64-bit integer: one LLVM ``ctpop`` (a POPCNT instruction)."""
+    if not isinstance(x, types.Integer) or x.bitwidth != 64:
+        return None
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:  # noqa: ARG001
+        return builder.ctpop(args[0])
+
+    return x(x), codegen
+
+
+@njit(cache=True)
+def _common(x: Any, y: Any, start: int, stop: int) -> int:
+    total = 0
+    for r in range(start, stop):
+        total += _ctpop(x[r] & y[r])
+    return total
+
+
+@njit(cache=True)
+def dice_pairs_kernel(  # noqa: PLR0917 - numba kernels take positional arrays
+    a: Any, b: Any, left: Any, right: Any, count_a: Any, count_b: Any, out: Any
+) -> None:
+    """``out[p] = 2 |a[left[p]] & b[right[p]]| / (|a| + |b|)`` (0 when both are empty).
+
+    The ratio is computed in float64 and stored in ``out``'s dtype.
+    """
+    w = a.shape[1]
+    for p in range(left.shape[0]):
+        i = left[p]
+        j = right[p]
+        total = count_a[i] + count_b[j]
+        if total == 0:
+            out[p] = 0.0
+        else:
+            out[p] = 2.0 * _common(a[i], b[j], 0, w) / total
+
+
+@njit(cache=True, parallel=True)
+def dice_pairs_parallel_kernel(  # noqa: PLR0917 - numba kernels take positional arrays
+    a: Any, b: Any, left: Any, right: Any, count_a: Any, count_b: Any, out: Any
+) -> None:
+    """:func:`dice_pairs_kernel` in parallel over blocks of pairs (for many pairs)."""
+    w = a.shape[1]
+    n = left.shape[0]
+    block = 65536
+    for blk in prange((n + block - 1) // block):
+        for p in range(blk * block, min(n, (blk + 1) * block)):
+            i = left[p]
+            j = right[p]
+            total = count_a[i] + count_b[j]
+            if total == 0:
+                out[p] = 0.0
+            else:
+                out[p] = 2.0 * _common(a[i], b[j], 0, w) / total
+
+
+@njit(cache=True)
+def popcount_kernel(words: Any, out: Any) -> None:
+    """Set bits of each row."""
+    w = words.shape[1]
+    for i in range(words.shape[0]):
+        total = 0
+        for r in range(w):
+            total += _ctpop(words[i, r])
+        out[i] = total
+
+
+@njit(cache=True, parallel=True)
+def dice_matrix_kernel(  # noqa: PLR0917 - numba kernels take positional arrays
+    a: Any,
+    b: Any,
+    count_a: Any,
+    count_b: Any,
+    suffix_a: Any,
+    suffix_b: Any,
+    min_common: Any,
+    chunk: int,
+    chunk_ids: Any,
+    capacity: int,
+    out_i: Any,
+    out_j: Any,
+    out_common: Any,
+    found: Any,
+) -> None:
+    """All pairs whose shared bits reach ``min_common[|a| + |b|]``, in row-major order.
+
+    Rows of ``a`` are cut into chunks of ``chunk`` rows; the chunks ``chunk_ids`` are run, one
+    per parallel task. Task ``c`` writes at most ``capacity`` pairs to row ``c`` of the outputs
+    and counts all of them in ``found[c]`` (the caller runs the chunks that overflowed again
+    with more room).
+
+    Exact pruning, never a heuristic: a pair is skipped when even ``min(|a|, |b|)`` shared
+    bits would not reach the threshold, and after the first 7 words when the shared bits so far
+    plus the fewer bits left in either filter (``suffix_*[row, 7]``) cannot reach it. On
+    CLKs of about 40 % density most non-matching pairs stop there (7 of 16 words read).
+    """
+    n, w = a.shape
+    m = b.shape[0]
+    for c in prange(chunk_ids.shape[0]):
+        k = 0
+        lo = chunk_ids[c] * chunk
+        for i in range(lo, min(n, lo + chunk)):
+            na = count_a[i]
+            x = a[i]
+            x0, x1, x2, x3, x4, x5, x6 = x[0], x[1], x[2], x[3], x[4], x[5], x[6]
+            rest = suffix_a[i, 7]
+            for j in range(m):
+                nb = count_b[j]
+                need = min_common[na + nb]
+                if need > min(na, nb):
+                    continue
+                y = b[j]
+                common = (
+                    _ctpop(x0 & y[0])
+                    + _ctpop(x1 & y[1])
+                    + _ctpop(x2 & y[2])
+                    + _ctpop(x3 & y[3])
+                    + _ctpop(x4 & y[4])
+                    + _ctpop(x5 & y[5])
+                    + _ctpop(x6 & y[6])
+                )
+                if common + min(rest, suffix_b[j, 7]) < need:
+                    continue
+                for r in range(7, w):
+                    common += _ctpop(x[r] & y[r])
+                if common >= need:
+                    if k < capacity:
+                        out_i[c, k] = i
+                        out_j[c, k] = j
+                        out_common[c, k] = common
+                    k += 1
+        found[c] = k
+
+
+@njit(cache=True, parallel=True)
+def dice_matrix_short_kernel(  # noqa: PLR0917 - numba kernels take positional arrays
+    a: Any,
+    b: Any,
+    count_a: Any,
+    count_b: Any,
+    min_common: Any,
+    chunk: int,
+    chunk_ids: Any,
+    capacity: int,
+    out_i: Any,
+    out_j: Any,
+    out_common: Any,
+    found: Any,
+) -> None:
+    """:func:`dice_matrix_kernel` for filters of fewer than 8 words (no staged pruning)."""
+    n, w = a.shape
+    m = b.shape[0]
+    for c in prange(chunk_ids.shape[0]):
+        k = 0
+        lo = chunk_ids[c] * chunk
+        for i in range(lo, min(n, lo + chunk)):
+            na = count_a[i]
+            for j in range(m):
+                nb = count_b[j]
+                need = min_common[na + nb]
+                if need > min(na, nb):
+                    continue
+                common = _common(a[i], b[j], 0, w)
+                if common >= need:
+                    if k < capacity:
+                        out_i[c, k] = i
+                        out_j[c, k] = j
+                        out_common[c, k] = common
+                    k += 1
+        found[c] = k
+
+
+# --- strings from Arrow buffers ------------------------------------------------------------
+
+
+@njit(cache=True)
+def views_to_offsets(views: Any, data: Any, base: Any, valid: Any) -> Any:
+    """Arrow string views (16 bytes each) to contiguous bytes and int64 offsets.
+
+    A view holds its length (int32) then either the bytes themselves (up to 12) or a prefix,
+    a buffer index and an offset (int32 each); ``base[b]`` is where buffer ``b`` starts in
+    ``data``. Null rows become empty strings.
+    """
+    n = views.shape[0]
+    lengths = views[:, :4].copy().view(np.int32)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    for r in range(n):
+        offsets[r + 1] = offsets[r] + (lengths[r, 0] if valid[r] else 0)
+    out = np.empty(offsets[n], dtype=np.uint8)
+    meta = views[:, 8:].copy().view(np.int32)
+    for r in range(n):
+        if not valid[r]:
+            continue
+        length = lengths[r, 0]
+        o = offsets[r]
+        if length <= 12:
+            for t in range(length):
+                out[o + t] = views[r, 4 + t]
+        else:
+            s = base[meta[r, 0]] + meta[r, 1]
+            for t in range(length):
+                out[o + t] = data[s + t]
+    return offsets, out
+
+
+@njit(cache=True)
+def _bytes_hash(data: Any, start: int, stop: int) -> np.uint64:
+    h = np.uint64(0xCBF29CE484222325)
+    for t in range(start, stop):
+        h = (h ^ np.uint64(data[t])) * np.uint64(0x100000001B3)
+    return h ^ (h >> np.uint64(29))
+
+
+@njit(cache=True)
+def _grow(keys: Any, slots: Any, count: int) -> Any:
+    """Double an open-addressing table of (key, code) and re-insert the codes."""
+    size = slots.shape[0] * 2
+    mask = np.uint64(size - 1)
+    new_slots = np.full(size, -1, dtype=np.int64)
+    for c in range(count):
+        slot = (keys[c] * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(17) & mask
+        while new_slots[slot] >= 0:
+            slot = (slot + np.uint64(1)) & mask
+        new_slots[slot] = c
+    return new_slots
+
+
+@njit(cache=True)
+def _factorise_keys(keys_in: Any, valid: Any) -> Any:
+    """Codes of 64-bit keys in order of first appearance (-1 where not ``valid``) and each
+    code's first row: an open-addressing table that doubles when half full, so few distinct
+    keys stay in cache."""
+    n = keys_in.shape[0]
+    slots = np.full(1024, -1, dtype=np.int64)
+    keys = np.empty(max(n, 1), dtype=np.uint64)
+    first = np.empty(max(n, 1), dtype=np.int64)
+    codes = np.empty(n, dtype=np.int64)
+    count = 0
+    mask = np.uint64(slots.shape[0] - 1)
+    for r in range(n):
+        if not valid[r]:
+            codes[r] = -1
+            continue
+        h = keys_in[r]
+        slot = (h * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(17) & mask
+        while True:
+            c = slots[slot]
+            if c < 0:
+                slots[slot] = count
+                keys[count] = h
+                first[count] = r
+                codes[r] = count
+                count += 1
+                if 2 * count > slots.shape[0]:
+                    slots = _grow(keys, slots, count)
+                    mask = np.uint64(slots.shape[0] - 1)
+                break
+            if keys[c] == h:
+                codes[r] = c
+                break
+            slot = (slot + np.uint64(1)) & mask
+    return codes, first[:count].copy()
+
+
+@njit(cache=True)
+def _view_word(views: Any, r: Any, start: Any, used: Any) -> Any:
+    """Bytes ``start .. start + 7`` of view ``r`` as a little-endian word, zero past ``used``."""
+    word = np.uint64(0)
+    for t in range(8):
+        if start + t < used:
+            word |= np.uint64(views[r, start + t]) << np.uint64(8 * t)
+    return word
+
+
+@njit(cache=True)
+def factorise_views(views: Any, data: Any, base: Any, valid: Any) -> Any:
+    """Code of each string of an Arrow string-view array in order of first appearance (-1
+    for nulls) and each code's first row; exact.
+
+    A string of up to 12 bytes is its own 16-byte key (length and bytes); a longer one is
+    keyed by its length, first 4 bytes and FNV-1a hash, and compared byte for byte with the
+    first string of a matching key. ``base[b]`` is where data buffer ``b`` starts in ``data``.
+    """
+    n = views.shape[0]
+    k1 = np.zeros(n, dtype=np.uint64)
+    k2 = np.zeros(n, dtype=np.uint64)
+    starts = np.zeros(n, dtype=np.int64)
+    lengths = np.zeros(n, dtype=np.int64)
+    for r in range(n):
+        if not valid[r]:
+            continue
+        length = np.int64(_view_word(views, r, 0, 4))
+        lengths[r] = length
+        if length <= 12:
+            k1[r] = _view_word(views, r, 0, 4 + length)
+            k2[r] = _view_word(views, r, 8, 4 + length)
+        else:
+            buffer = np.int64(_view_word(views, r, 8, 12))
+            offset = np.int64(_view_word(views, r, 12, 16))
+            starts[r] = base[buffer] + offset
+            k1[r] = _view_word(views, r, 0, 8)
+            k2[r] = _bytes_hash(data, starts[r], starts[r] + length)
+    slots = np.full(1024, -1, dtype=np.int64)
+    keys = np.empty(max(n, 1), dtype=np.uint64)
+    first = np.empty(max(n, 1), dtype=np.int64)
+    codes = np.empty(n, dtype=np.int64)
+    count = 0
+    mask = np.uint64(slots.shape[0] - 1)
+    for r in range(n):
+        if not valid[r]:
+            codes[r] = -1
+            continue
+        h = (k1[r] * np.uint64(0x9E3779B97F4A7C15)) ^ _rotl(
+            k2[r] * np.uint64(0xC2B2AE3D27D4EB4F), 31
+        )
+        slot = (h * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(17) & mask
+        while True:
+            c = slots[slot]
+            if c < 0:
+                slots[slot] = count
+                keys[count] = h
+                first[count] = r
+                codes[r] = count
+                count += 1
+                if 2 * count > slots.shape[0]:
+                    slots = _grow(keys, slots, count)
+                    mask = np.uint64(slots.shape[0] - 1)
+                break
+            f = first[c]
+            if keys[c] == h and k1[f] == k1[r] and k2[f] == k2[r]:
+                same = True
+                if lengths[r] > 12:
+                    for t in range(lengths[r]):
+                        if data[starts[f] + t] != data[starts[r] + t]:
+                            same = False
+                            break
+                if same:
+                    codes[r] = c
+                    break
+            slot = (slot + np.uint64(1)) & mask
+    return codes, first[:count].copy()
+
+
+@njit(cache=True)
+def factorise_ints(values: Any, valid: Any) -> Any:
+    """Code of each int64 in order of first appearance (-1 where not ``valid``), and each
+    code's first row (a growing open-addressing table)."""
+    return _factorise_keys(values.view(np.uint64), valid)
+
+
+# --- SipHash-2-4 ---------------------------------------------------------------------------
+
+
+@njit(cache=True, inline="always")
+def _rotl(x: Any, b: int) -> Any:
+    return (x << np.uint64(b)) | (x >> np.uint64(64 - b))
+
+
+@njit(cache=True, inline="always")
+def _sipround(v0: Any, v1: Any, v2: Any, v3: Any) -> Any:
+    v0 = v0 + v1
+    v1 = _rotl(v1, 13) ^ v0
+    v0 = _rotl(v0, 32)
+    v2 = v2 + v3
+    v3 = _rotl(v3, 16) ^ v2
+    v0 = v0 + v3
+    v3 = _rotl(v3, 21) ^ v0
+    v2 = v2 + v1
+    v1 = _rotl(v1, 17) ^ v2
+    v2 = _rotl(v2, 32)
+    return v0, v1, v2, v3
+
+
+@njit(cache=True)
+def siphash24_bytes(offsets: Any, data: Any, k0: Any, k1: Any) -> Any:
+    """SipHash-2-4 of each byte string ``data[offsets[r]:offsets[r + 1]]``."""
+    n = offsets.shape[0] - 1
+    out = np.empty(n, dtype=np.uint64)
+    for r in range(n):
+        s = offsets[r]
+        length = offsets[r + 1] - s
+        v0 = k0 ^ np.uint64(0x736F6D6570736575)
+        v1 = k1 ^ np.uint64(0x646F72616E646F6D)
+        v2 = k0 ^ np.uint64(0x6C7967656E657261)
+        v3 = k1 ^ np.uint64(0x7465646279746573)
+        full = length // 8
+        for blk in range(full):
+            m = np.uint64(0)
+            for t in range(8):
+                m |= np.uint64(data[s + 8 * blk + t]) << np.uint64(8 * t)
+            v3 ^= m
+            v0, v1, v2, v3 = _sipround(v0, v1, v2, v3)
+            v0, v1, v2, v3 = _sipround(v0, v1, v2, v3)
+            v0 ^= m
+        last = np.uint64(length & 255) << np.uint64(56)
+        for t in range(length - 8 * full):
+            last |= np.uint64(data[s + 8 * full + t]) << np.uint64(8 * t)
+        v3 ^= last
+        v0, v1, v2, v3 = _sipround(v0, v1, v2, v3)
+        v0, v1, v2, v3 = _sipround(v0, v1, v2, v3)
+        v0 ^= last
+        v2 ^= np.uint64(0xFF)
+        for _ in range(4):
+            v0, v1, v2, v3 = _sipround(v0, v1, v2, v3)
+        out[r] = v0 ^ v1 ^ v2 ^ v3
+    return out
+
+
+@njit(cache=True)
+def mix_tokens(token: Any, hashes: Any, codes: Any) -> None:
+    """``token[r] = splitmix64(token[r] ^ hashes[codes[r]])`` (0 hashed in where code < 0)."""
+    for r in range(token.shape[0]):
+        c = codes[r]
+        x = token[r] ^ (hashes[c] if c >= 0 else np.uint64(0))
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        token[r] = x ^ (x >> np.uint64(31))
+
+
+# --- tokens and Bloom filter bits ----------------------------------------------------------
+
+
+@njit(cache=True)
+def ngram_tokens(offsets: Any, data: Any, q: int, pad: int) -> Any:
+    """q-grams of each string padded with ``q - 1`` ``pad`` bytes on both sides, each as the
+    big-endian integer of its q bytes; returns (start of each string's tokens, tokens)."""
+    n = offsets.shape[0] - 1
+    starts = np.zeros(n + 1, dtype=np.int64)
+    for r in range(n):
+        padded = offsets[r + 1] - offsets[r] + 2 * (q - 1)
+        starts[r + 1] = starts[r] + max(padded - q + 1, 0)
+    out = np.empty(starts[n], dtype=np.int64)
+    for r in range(n):
+        s = offsets[r]
+        length = offsets[r + 1] - s
+        o = starts[r]
+        for j in range(starts[r + 1] - o):
+            code = np.int64(0)
+            for t in range(q):
+                p = j + t - (q - 1)
+                byte = pad if p < 0 or p >= length else data[s + p]
+                code = code * 256 + byte
+            out[o + j] = code
+    return starts, out
+
+
+@njit(cache=True)
+def positional_tokens(offsets: Any, data: Any) -> Any:
+    """``position * 256 + byte`` of every byte; returns (starts, tokens)."""
+    n = offsets.shape[0] - 1
+    out = np.empty(offsets[n] - offsets[0], dtype=np.int64)
+    starts = offsets - offsets[0]
+    for r in range(n):
+        s = offsets[r]
+        for p in range(offsets[r + 1] - s):
+            out[starts[r] + p] = p * 256 + np.int64(data[s + p])
+    return starts, out
+
+
+@njit(cache=True)
+def salted_tokens(pair_value: Any, pair_salt: Any, starts: Any, tokens: Any, shift: int) -> Any:
+    """Tokens of each (salt, value) pair: ``salt << shift | token``; returns (starts, tokens)."""
+    n = pair_value.shape[0]
+    out_starts = np.zeros(n + 1, dtype=np.int64)
+    for p in range(n):
+        v = pair_value[p]
+        out_starts[p + 1] = out_starts[p] + starts[v + 1] - starts[v]
+    out = np.empty(out_starts[n], dtype=np.int64)
+    for p in range(n):
+        v = pair_value[p]
+        salt = np.int64(pair_salt[p]) << shift
+        o = out_starts[p]
+        for t in range(starts[v + 1] - starts[v]):
+            out[o + t] = salt | tokens[starts[v] + t]
+    return out_starts, out
+
+
+@njit(cache=True)
+def token_masks(h1: Any, h2: Any, m: int, k: int) -> Any:
+    """Packed ``(n, m / 64)`` filter of each token: bits ``(h1 mod m + i (h2 mod m)) mod m``,
+    ``i < k`` (double hashing, Kirsch & Mitzenmacher 2006)."""
+    n = h1.shape[0]
+    out = np.zeros((n, m // 64), dtype=np.uint64)
+    mm = np.uint64(m)
+    for t in range(n):
+        a = np.int64(h1[t] % mm)
+        b = np.int64(h2[t] % mm)
+        for i in range(k):
+            p = (a + i * b) % m
+            out[t, p >> 6] |= np.uint64(1) << np.uint64(p & 63)
+    return out
+
+
+@njit(cache=True)
+def or_tokens(masks: Any, starts: Any, token_index: Any) -> Any:
+    """Filter of each value: the OR of its tokens' masks (CSR: ``starts``, ``token_index``)."""
+    n = starts.shape[0] - 1
+    w = masks.shape[1]
+    out = np.zeros((n, w), dtype=np.uint64)
+    for v in range(n):
+        for t in range(starts[v], starts[v + 1]):
+            tok = token_index[t]
+            for r in range(w):
+                out[v, r] |= masks[tok, r]
+    return out
+
+
+@njit(cache=True)
+def or_rows_into(values: Any, codes: Any, out: Any) -> None:
+    """``out[r] |= values[codes[f, r]]`` for every field ``f`` where ``codes[f, r] >= 0``.
+
+    All fields in one pass, so each record's filter stays in cache while it is assembled.
+    """
+    w = values.shape[1]
+    for r in range(codes.shape[1]):
+        for f in range(codes.shape[0]):
+            c = codes[f, r]
+            if c >= 0:
+                for t in range(w):
+                    out[r, t] |= values[c, t]
+
+
+@njit(cache=True)
+def binary_views(raw: Any, codes: Any) -> Any:
+    """Arrow binary views of rows ``raw[codes[r]]`` of a ``(m, nbytes)`` byte matrix held in
+    one buffer (null where ``codes[r] < 0``).
+
+    Rows of up to 12 bytes are stored in the view itself; longer rows point at buffer 0,
+    offset ``codes[r] * nbytes`` (the caller keeps that under 2**31), so records that share
+    a value share its bytes. Null rows are all zeros.
+    """
+    nbytes = raw.shape[1]
+    n = codes.shape[0]
+    views = np.zeros((n, 16), dtype=np.uint8)
+    for r in range(n):
+        c = codes[r]
+        if c < 0:
+            continue
+        for t in range(4):
+            views[r, t] = (nbytes >> (8 * t)) & 255
+        if nbytes <= 12:
+            for t in range(nbytes):
+                views[r, 4 + t] = raw[c, t]
+        else:
+            for t in range(4):
+                views[r, 4 + t] = raw[c, t]
+            offset = c * nbytes
+            for t in range(4):
+                views[r, 12 + t] = (offset >> (8 * t)) & 255
+    return views
