@@ -36,6 +36,7 @@ import polars as pl
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
+from benchmarks._ratios import record_ratio
 from benchmarks._sizes import run_measured, size
 from journeys import schema as s
 from journeys.linkage import (
@@ -60,7 +61,9 @@ PEERS_SCRIPT: Final = ROOT / "peers" / "run_peers.py"
 SECRET: Final = Secret(b"benchmark secret, not for real data")
 #: people in the synthetic population (encode) and CLKs per side (Dice) at each size
 ENCODE_PEOPLE: Final = {"small": 2_000, "medium": 100_000, "large": 500_000}
-DICE_SIDE: Final = {"small": 1_000, "medium": 5_000, "large": 10_000}
+DICE_SIDE: Final = {"small": 1_000, "medium": 10_000, "large": 20_000}
+#: Dice timings: best of this many runs, for both tools (a run is well under a second)
+DICE_ROUNDS: Final = 3
 LINK_PEOPLE: Final = {"small": 5_000, "medium": 100_000, "large": 1_500_000}
 RESULTS: Final = ROOT / ".cache" / "linkage_results.json"
 
@@ -140,6 +143,7 @@ def _separation(clks: np.ndarray, truth: np.ndarray, seed: int = 0) -> tuple[flo
     return float(same.mean()), float(rand.mean())
 
 
+@pytest.mark.peer
 def test_encoding_throughput_vs_clkhash(benchmark: BenchmarkFixture, tmp_path: Path) -> None:
     people = ENCODE_PEOPLE[size()]
     ids = _identities(people)
@@ -179,7 +183,23 @@ def test_encoding_throughput_vs_clkhash(benchmark: BenchmarkFixture, tmp_path: P
     t = truth[s.TRUE_PERSON_ID].to_numpy()
     ours_same, ours_rand = _separation(our_clks, t)
     peer_same, peer_rand = _separation(peer_clks, t)
-    assert ours_same - ours_rand >= peer_same - peer_rand - 0.02
+    # CLKs differ by design (other hashing): they agree when ours separate true duplicates from
+    # random pairs at least as well as clkhash's
+    agree = ours_same - ours_rand >= peer_same - peer_rand - 0.02
+    record_ratio(
+        issue=4,
+        comparison="encoding throughput",
+        data=f"{ids.height:,} identity records, 1024-bit CLKs (Dice true/random pairs: ours "
+        f"{ours_same:.3f}/{ours_rand:.3f}, clkhash {peer_same:.3f}/{peer_rand:.3f})",
+        ours=ids.height / ours / 1e3,
+        peer="clkhash generate_clks (1 worker)",
+        theirs=peer["records"] / peer["seconds"] / 1e3,
+        target=50,
+        equal_answers=agree,
+        unit="k records/s",
+        higher_is_better=True,
+    )
+    assert agree
     values = {
         "records": ids.height,
         "journeys_records_per_s": ids.height / ours,
@@ -204,35 +224,47 @@ def _truth(people: int) -> pl.DataFrame:
     return generate_population(people=people, seed=7).truth
 
 
+@pytest.mark.peer
 def test_dice_comparisons_vs_anonlink(benchmark: BenchmarkFixture, tmp_path: Path) -> None:
     n = DICE_SIDE[size()]
-    ids = _identities(max(n, 2_000))
+    ids = _identities(n + n // 10)  # about 1.96 records a person: two distinct sides of n
     enc = encode_identities(ids, secret=SECRET)
     clks = from_binary(enc[s.CLK])[0]
-    a, b = clks[:n], clks[n : 2 * n] if clks.shape[0] >= 2 * n else clks[:n]
+    assert clks.shape[0] >= 2 * n
+    a, b = clks[:n], clks[n : 2 * n]
     a.tofile(tmp_path / "a.bin")
     b.tofile(tmp_path / "b.bin")
     out = tmp_path / "pairs.json"
-    peer = _peers(
-        {
-            "task": "dice",
-            "a": str(tmp_path / "a.bin"),
-            "b": str(tmp_path / "b.bin"),
-            "bits": 1024,
-            "threshold": 0.8,
-            "out": str(out),
-        },
-        tmp_path,
-    )
+    task = {
+        "task": "dice",
+        "a": str(tmp_path / "a.bin"),
+        "b": str(tmp_path / "b.bin"),
+        "bits": 1024,
+        "threshold": 0.8,
+        "out": str(out),
+    }
+    peer = min((_peers(task, tmp_path) for _ in range(DICE_ROUNDS)), key=lambda r: r["seconds"])
     dice_matrix(a[:8], b[:8], threshold=0.8)  # compile warm-up (see the docstring)
-    started = time.perf_counter()
     i, j, _ = benchmark.pedantic(
-        dice_matrix, args=(a, b), kwargs={"threshold": 0.8}, rounds=1, iterations=1
+        dice_matrix, args=(a, b), kwargs={"threshold": 0.8}, rounds=DICE_ROUNDS, iterations=1
     )
-    ours = time.perf_counter() - started
+    ours = float(benchmark.stats.stats.min) if benchmark.stats else _best_dice(a, b)
     peer_pairs = {tuple(p) for p in json.loads(out.read_text())["pairs"]}
-    assert set(zip(i.tolist(), j.tolist(), strict=True)) == peer_pairs
+    equal = set(zip(i.tolist(), j.tolist(), strict=True)) == peer_pairs
     comparisons = a.shape[0] * b.shape[0]
+    record_ratio(
+        issue=4,
+        comparison="Dice comparisons per second",
+        data=f"{n:,} x {n:,} CLKs of 1024 bits, threshold 0.8, best of {DICE_ROUNDS}",
+        ours=comparisons / ours / 1e6,
+        peer="anonlink dice_coefficient_accelerated (C++)",
+        theirs=comparisons / peer["seconds"] / 1e6,
+        target=1,
+        equal_answers=equal,
+        unit="M/s",
+        higher_is_better=True,
+    )
+    assert equal
     values = {
         "comparisons": comparisons,
         "journeys_per_s": comparisons / ours,
@@ -244,6 +276,16 @@ def test_dice_comparisons_vs_anonlink(benchmark: BenchmarkFixture, tmp_path: Pat
     benchmark.extra_info.update(values)
     _record("dice_vs_anonlink", values)
     print(values)
+
+
+def _best_dice(a: np.ndarray, b: np.ndarray) -> float:
+    """Best of ``DICE_ROUNDS`` timings of ``dice_matrix`` (when pytest-benchmark is disabled)."""
+    best = float("inf")
+    for _ in range(DICE_ROUNDS):
+        started = time.perf_counter()
+        dice_matrix(a, b, threshold=0.8)
+        best = min(best, time.perf_counter() - started)
+    return best
 
 
 def _recordlinkage_ecm() -> tuple[float, float, float, float]:

@@ -32,6 +32,7 @@ import polars as pl
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
+from benchmarks._ratios import record_ratio
 from benchmarks._sizes import size
 from journeys.mining import (
     check_alignments,
@@ -133,6 +134,7 @@ def test_dfg_variants_pm4py_lazyframe(benchmark: BenchmarkFixture, log: pl.DataF
     assert theirs == _ours(log.lazy())
 
 
+@pytest.mark.peer
 def test_dfg_variants_speed_ratio(log: pl.DataFrame) -> None:
     """Ours (best of 2) against pm4py on a LazyFrame and on pandas, same data, same answers.
 
@@ -148,7 +150,20 @@ def test_dfg_variants_speed_ratio(log: pl.DataFrame) -> None:
     frame = log.to_pandas()  # converted before timing: pm4py's own input
     pandas_s, theirs = _best(partial(_pm4py, frame), 1)
     del frame
-    assert ours == lazy == theirs == ours_shuffled
+    equal = ours == lazy == theirs == ours_shuffled
+    data = f"{log.height:,} events, {len(ours[3]):,} variants (DFG, start/end, variants)"
+    for peer, theirs_s in (("pm4py on a polars LazyFrame", lazy_s), ("pm4py on pandas", pandas_s)):
+        record_ratio(
+            issue=6,
+            comparison=f"discovery vs {peer}",
+            data=data,
+            ours=ours_s,
+            peer=peer,
+            theirs=theirs_s,
+            target=1.5 if "LazyFrame" in peer else 10,
+            equal_answers=equal,
+        )
+    assert equal
     print(
         f"\nDFG + start/end + variants, {log.height:,} events, {len(ours[3]):,} variants: "
         f"ours {ours_s:.2f} s; pm4py LazyFrame {lazy_s:.2f} s ({lazy_s / ours_s:.1f}x); "
@@ -215,7 +230,7 @@ def _our_fitness(frame: pl.DataFrame, model: Any) -> tuple[dict[str, float], Any
     return summary, aligned
 
 
-def _per_case(ours: Any, theirs: list[Any]) -> Any:
+def _same_per_case(ours: Any, theirs: list[Any]) -> bool:
     """Per case ``(trace, fitness, cost)``, counted: pm4py's list has one entry per case, and
     its log side is the trace, so equal counts mean every case has the same fitness and cost."""
     from collections import Counter
@@ -227,9 +242,7 @@ def _per_case(ours: Any, theirs: list[Any]) -> Any:
     pm4py_rows = Counter(
         (tuple(a for a, _ in t["alignment"] if a != ">>"), t["fitness"], t["cost"]) for t in theirs
     )
-    assert sum(pm4py_rows.values()) == ours.cases.height
-    assert mine == pm4py_rows
-    return mine
+    return bool(sum(pm4py_rows.values()) == ours.cases.height and mine == pm4py_rows)
 
 
 def _warm_up(frame: pl.DataFrame, model: Any) -> None:
@@ -244,6 +257,7 @@ def test_alignment_fitness_ours(benchmark: BenchmarkFixture, receipt: pl.DataFra
     assert 0 < ours["log_fitness"] <= 1
 
 
+@pytest.mark.peer
 def test_alignment_fitness_speed_ratio(receipt: pl.DataFrame) -> None:
     """Both computed in the same run on the same log and model; the figures and the per-case
     fitness and cost must be equal."""
@@ -251,8 +265,19 @@ def test_alignment_fitness_speed_ratio(receipt: pl.DataFrame) -> None:
     _warm_up(receipt, model)
     ours_s, (ours, aligned) = _best(lambda: _our_fitness(receipt, model), 1)
     theirs_s, (theirs, per_trace) = _best(lambda: _pm4py_fitness(receipt, model), 1)
-    assert ours == theirs
-    _per_case(aligned, per_trace)
+    equal = ours == theirs and _same_per_case(aligned, per_trace)
+    record_ratio(
+        issue=6,
+        comparison="alignment fitness",
+        data=f"receipt.csv ({receipt.get_column(CASE).n_unique():,} cases) on receipt.bpmn, "
+        "per-case fitness and cost compared",
+        ours=ours_s,
+        peer="pm4py.fitness_alignments",
+        theirs=theirs_s,
+        target=5,
+        equal_answers=equal,
+    )
+    assert equal
     print(
         f"\nalignment fitness, receipt ({receipt.get_column(CASE).n_unique():,} cases): ours "
         f"{ours_s:.2f} s, pm4py.fitness_alignments {theirs_s:.2f} s, "
