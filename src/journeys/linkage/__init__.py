@@ -7,6 +7,7 @@ linkage step (:func:`link_encodings`) sees only the encodings. See Schnell, Bach
 
 from __future__ import annotations
 
+import journeys._jit  # noqa: F401 - a fork-safe numba threading layer, before any kernel
 from journeys.linkage.block import BlockingStats
 from journeys.linkage.encode import encode_identities, write_encodings
 from journeys.linkage.evaluate import (

@@ -17,6 +17,7 @@ Examples
 
 from __future__ import annotations
 
+import journeys._jit  # noqa: F401 - a fork-safe numba threading layer, before any kernel
 from journeys.mining.conformance import (
     DEVIATION_KINDS,
     Alignments,
