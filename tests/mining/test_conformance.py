@@ -111,6 +111,22 @@ def test_token_replay_with_activities_the_model_lacks_equals_pm4py(
     assert (ours.get_column("fitness") < 1.0).any()
 
 
+def test_token_replay_reads_activity_codes_as_text() -> None:
+    """Activities stored as integers are compared with the model's labels as text."""
+    text = pl.DataFrame(
+        {
+            "person_id": [1, 1, 2, 2, 2],
+            "activity": ["1", "2", "1", "3", "2"],
+            "start": [datetime(2024, 1, d, tzinfo=UTC) for d in (1, 2, 1, 2, 3)],
+        }
+    )
+    model = discover_inductive_model(text.filter(pl.col("person_id") == 1))
+    codes = text.with_columns(pl.col("activity").cast(pl.Int64))
+    by_text = check_token_replay(text, model, processes=1)
+    assert check_token_replay(codes, model, processes=1).equals(by_text)
+    assert by_text.get_column("fitness").to_list()[0] == 1.0
+
+
 def _frequent_cases(receipt: pl.DataFrame, variants: int) -> pl.DataFrame:
     keep = discover_variants(receipt, **XES_KEYS, top_k=variants).get_column("variant")
     traces = (

@@ -393,7 +393,9 @@ def timed_pairs(codes: U32, ts: I64, offsets: I64, case_order: I64) -> tuple[U32
 
     Returns per pair the source and target codes and the difference of the physical timestamps.
     """
-    n = max(codes.size - (offsets.size - 1), 0)
+    n = 0  # exactly one pair per event after the first of its case (an empty case has none)
+    for c in range(offsets.size - 1):
+        n += max(offsets[c + 1] - offsets[c] - 1, 0)
     source = np.empty(n, np.uint32)
     target = np.empty(n, np.uint32)
     delta = np.empty(n, np.int64)

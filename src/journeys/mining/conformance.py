@@ -139,8 +139,9 @@ def check_token_replay(
     # those events first gives the same numbers and far fewer variants: a journey's GP
     # appointments, absent from a to-be model, vary much more than its modelled steps.
     labels = sorted({str(t.label) for t in model.net.transitions if t.label is not None})
+    activities = pl.element().cast(pl.String)  # a model's labels are text
     traces = traces.with_columns(
-        pl.col(VARIANT).list.eval(pl.element().filter(pl.element().is_in(labels)))
+        pl.col(VARIANT).list.eval(activities.filter(activities.is_in(labels)))
     )
     indexed, variants = _variant_index(traces)
     rows = sorted(
