@@ -45,6 +45,17 @@ def test_every_problem_is_reported_at_once() -> None:
     assert any("salt" in p for p in problems)
 
 
+def test_q_grams_too_long_to_code_are_refused() -> None:
+    """A q-gram is coded in 8 bits a character of a 63-bit integer, beside the salt's number
+    when salted: longer ones would collide or take another salt's place."""
+    EncodingSchema(fields=(FieldSpec("family_name", q=7),))
+    EncodingSchema(fields=(FieldSpec("family_name", q=5, salt="birth_year"),))
+    with pytest.raises(ConfigError, match="longer than 7"):
+        EncodingSchema(fields=(FieldSpec("family_name", q=8),))
+    with pytest.raises(ConfigError, match="longer than 5 characters are not supported in a salted"):
+        EncodingSchema(fields=(FieldSpec("family_name", q=6, salt="birth_year"),))
+
+
 def test_unknown_keys_and_versions_are_rejected() -> None:
     data = default_schema().to_dict() | {"version": 9, "colour": "red"}
     with pytest.raises(ConfigError, match="colour"):

@@ -45,6 +45,10 @@ Scoring = Literal["fellegi_sunter", "threshold"]
 
 _KINDS: Final = frozenset(get_args(FieldKind))
 _TOKENISERS: Final = frozenset(get_args(Tokeniser))
+#: Longest q-gram: the encoder codes a q-gram in 8 bits a character within a 63-bit integer, and
+#: a salted one beside the salt's number (5 characters leave 23 bits: 8 million salt values).
+MAX_Q: Final = 7
+MAX_SALTED_Q: Final = 5
 _HARDENINGS: Final = frozenset(get_args(Hardening))
 _SCORINGS: Final = frozenset(get_args(Scoring))
 #: A derived, stable attribute that can salt a field or take part in a blocking key.
@@ -203,6 +207,14 @@ def _schema_problems(schema: EncodingSchema) -> list[str]:
             problems.append(
                 f"{where}: need k >= 1, clk_k >= 0 and q >= 1; got k={f.k}, "
                 f"clk_k={f.clk_k}, q={f.q}"
+            )
+        longest = MAX_SALTED_Q if f.salt is not None else MAX_Q
+        if f.tokeniser == "ngram" and f.q > longest:
+            problems.append(
+                f"{where}: q-grams longer than {longest} characters are not supported"
+                f"{' in a salted field' if f.salt is not None else ''} (a q-gram is coded in "
+                f"8 bits a character, beside the salt's number); got q={f.q}. Use q between 2 "
+                f"and 4, as in most Bloom filter linkage"
             )
         if f.salt is not None and (f.salt not in salts or f.salt == f.column):
             problems.append(
