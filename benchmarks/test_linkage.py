@@ -17,9 +17,11 @@ Compile warm-up: journeys' numba kernels are compiled (or loaded from numba's on
 by one call on a tiny input before anything is timed, so no timing includes compilation; the
 peers' C++/Python code needs no warm-up. The timed calls are whole public functions
 (``encode_identities`` from raw identities, ``dice_matrix`` from packed CLKs). clkhash runs
-one worker; journeys' encoding kernels are single-threaded (polars may use its thread pool
-for normalisation, as before) and ``dice_matrix`` runs on all cores (numba ``prange``), as
-anonlink's kernel runs on one. Each record also holds the load average at the time.
+one worker; journeys' encoding runs its independent parts (the columns' normalisation, the
+pseudonyms, the fields, the blocking tokens) two at a time on threads, each compiled kernel
+single-threaded (polars may use its thread pool too), and ``dice_matrix`` runs on all cores
+(numba ``prange``), as anonlink's kernel runs on one. Each record also holds the load
+average at the time.
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ Every kernel is compiled once and cached on disk (``cache=True``); the first cal
 environment compiles (seconds), later processes load the cached machine code. Only the
 long all-pairs loops run in parallel: short, memory-bound kernels measured several times
 slower with threads than without on a shared 2-core machine (the region waits for its
-slowest thread).
+slowest thread). The string, hashing and encoding kernels release the GIL (``nogil``), so
+encoding runs independent columns and fields on two Python threads instead.
 """
 
 # mypy: disable-error-code="call-arg, attr-defined, var-annotated"
@@ -204,7 +205,7 @@ def dice_matrix_short_kernel(  # noqa: PLR0917 - numba kernels take positional a
 # --- strings from Arrow buffers ------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def views_to_offsets(views: Any, data: Any, base: Any, valid: Any) -> Any:
     """Arrow string views (16 bytes each) to contiguous bytes and int64 offsets.
 
@@ -234,7 +235,7 @@ def views_to_offsets(views: Any, data: Any, base: Any, valid: Any) -> Any:
     return offsets, out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _bytes_hash(data: Any, start: int, stop: int) -> np.uint64:
     h = np.uint64(0xCBF29CE484222325)
     for t in range(start, stop):
@@ -242,7 +243,7 @@ def _bytes_hash(data: Any, start: int, stop: int) -> np.uint64:
     return h ^ (h >> np.uint64(29))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _grow(keys: Any, slots: Any, count: int) -> Any:
     """Double an open-addressing table of (key, code) and re-insert the codes."""
     size = slots.shape[0] * 2
@@ -256,7 +257,7 @@ def _grow(keys: Any, slots: Any, count: int) -> Any:
     return new_slots
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _factorise_keys(keys_in: Any, valid: Any) -> Any:
     """Codes of 64-bit keys in order of first appearance (-1 where not ``valid``) and each
     code's first row: an open-addressing table that doubles when half full, so few distinct
@@ -293,76 +294,105 @@ def _factorise_keys(keys_in: Any, valid: Any) -> Any:
     return codes, first[:count].copy()
 
 
-@njit(cache=True)
-def _view_word(views: Any, r: Any, start: Any, used: Any) -> Any:
-    """Bytes ``start .. start + 7`` of view ``r`` as a little-endian word, zero past ``used``."""
-    word = np.uint64(0)
-    for t in range(8):
-        if start + t < used:
-            word |= np.uint64(views[r, start + t]) << np.uint64(8 * t)
-    return word
+@njit(cache=True, inline="always")
+def _fmix64(x: Any) -> Any:
+    """MurmurHash3's 64-bit finaliser: every bit of ``x`` moves every bit of the result."""
+    x ^= x >> np.uint64(33)
+    x *= np.uint64(0xFF51AFD7ED558CCD)
+    x ^= x >> np.uint64(33)
+    x *= np.uint64(0xC4CEB9FE1A85EC53)
+    return x ^ (x >> np.uint64(33))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def _low_bytes(word: Any, used: Any) -> Any:
+    """The low ``used`` bytes of a little-endian word (all of it from 8, none from 0)."""
+    if used >= 8:
+        return word
+    if used <= 0:
+        return np.uint64(0)
+    return word & ((np.uint64(1) << np.uint64(8 * used)) - np.uint64(1))
+
+
+@njit(cache=True, nogil=True)
+def _grow_pairs(table: Any) -> Any:
+    """Double an open-addressing table of (hash, code + 1) pairs and re-insert the entries."""
+    size = table.shape[0]  # slots in the new table: twice the old one's
+    new = np.zeros(2 * size, dtype=np.uint64)
+    mask = np.uint64(size - 1)
+    for s in range(size // 2):
+        if table[2 * s + 1] == 0:
+            continue
+        h = table[2 * s]
+        slot = (h * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(17) & mask
+        while new[2 * slot + 1] != 0:
+            slot = (slot + np.uint64(1)) & mask
+        new[2 * slot] = h
+        new[2 * slot + 1] = table[2 * s + 1]
+    return new
+
+
+@njit(cache=True, nogil=True)
 def factorise_views(views: Any, data: Any, base: Any, valid: Any) -> Any:
     """Code of each string of an Arrow string-view array in order of first appearance (-1
     for nulls) and each code's first row; exact.
 
-    A string of up to 12 bytes is its own 16-byte key (length and bytes); a longer one is
-    keyed by its length, first 4 bytes and FNV-1a hash, and compared byte for byte with the
-    first string of a matching key. ``base[b]`` is where data buffer ``b`` starts in ``data``.
+    A string of up to 12 bytes is its own 16-byte key (length and bytes, read as two
+    little-endian words, bytes past the string masked off); a longer one is keyed by its
+    length, first 4 bytes and FNV-1a hash, and compared byte for byte with the first string
+    of a matching key. ``base[b]`` is where data buffer ``b`` starts in ``data``. One pass
+    over an open-addressing table of (hash, code) pairs, so a probe reads one cache line;
+    the keys of each code's first string are kept side by side for the comparison.
     """
     n = views.shape[0]
-    k1 = np.zeros(n, dtype=np.uint64)
-    k2 = np.zeros(n, dtype=np.uint64)
-    starts = np.zeros(n, dtype=np.int64)
-    lengths = np.zeros(n, dtype=np.int64)
-    for r in range(n):
-        if not valid[r]:
-            continue
-        length = np.int64(_view_word(views, r, 0, 4))
-        lengths[r] = length
-        if length <= 12:
-            k1[r] = _view_word(views, r, 0, 4 + length)
-            k2[r] = _view_word(views, r, 8, 4 + length)
-        else:
-            buffer = np.int64(_view_word(views, r, 8, 12))
-            offset = np.int64(_view_word(views, r, 12, 16))
-            starts[r] = base[buffer] + offset
-            k1[r] = _view_word(views, r, 0, 8)
-            k2[r] = _bytes_hash(data, starts[r], starts[r] + length)
-    slots = np.full(1024, -1, dtype=np.int64)
-    keys = np.empty(max(n, 1), dtype=np.uint64)
-    first = np.empty(max(n, 1), dtype=np.int64)
+    words = views.reshape(-1).view(np.uint64)
+    table = np.zeros(2 * 1024, dtype=np.uint64)  # (hash, code + 1); code + 1 == 0: empty
+    size = max(n, 1)
+    keys = np.empty((size, 2), dtype=np.uint64)
+    key_start = np.empty(size, dtype=np.int64)
+    first = np.empty(size, dtype=np.int64)
     codes = np.empty(n, dtype=np.int64)
     count = 0
-    mask = np.uint64(slots.shape[0] - 1)
+    mask = np.uint64(1024 - 1)
     for r in range(n):
         if not valid[r]:
             codes[r] = -1
             continue
-        h = (k1[r] * np.uint64(0x9E3779B97F4A7C15)) ^ _rotl(
-            k2[r] * np.uint64(0xC2B2AE3D27D4EB4F), 31
-        )
+        w0 = words[2 * r]
+        w1 = words[2 * r + 1]
+        length = np.int64(w0 & np.uint64(0xFFFFFFFF))
+        start = np.int64(0)
+        if length <= 12:
+            k1 = _low_bytes(w0, 4 + length)
+            k2 = _low_bytes(w1, length - 4)
+        else:
+            start = base[np.int64(w1 & np.uint64(0xFFFFFFFF))] + np.int64(w1 >> np.uint64(32))
+            k1 = w0
+            k2 = _bytes_hash(data, start, start + length)
+        h = _fmix64(k1 ^ _fmix64(k2 ^ np.uint64(0x9E3779B97F4A7C15)))
         slot = (h * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(17) & mask
         while True:
-            c = slots[slot]
-            if c < 0:
-                slots[slot] = count
-                keys[count] = h
+            entry = table[2 * slot + 1]
+            if entry == 0:
+                table[2 * slot] = h
+                table[2 * slot + 1] = np.uint64(count + 1)
+                keys[count, 0] = k1
+                keys[count, 1] = k2
+                key_start[count] = start
                 first[count] = r
                 codes[r] = count
                 count += 1
-                if 2 * count > slots.shape[0]:
-                    slots = _grow(keys, slots, count)
-                    mask = np.uint64(slots.shape[0] - 1)
+                if 4 * count > table.shape[0]:  # more than half of the slots in use
+                    table = _grow_pairs(table)
+                    mask = np.uint64(table.shape[0] // 2 - 1)
                 break
-            f = first[c]
-            if keys[c] == h and k1[f] == k1[r] and k2[f] == k2[r]:
+            c = np.int64(entry) - 1
+            if table[2 * slot] == h and keys[c, 0] == k1 and keys[c, 1] == k2:
                 same = True
-                if lengths[r] > 12:
-                    for t in range(lengths[r]):
-                        if data[starts[f] + t] != data[starts[r] + t]:
+                if length > 12:
+                    other = key_start[c]
+                    for t in range(length):
+                        if data[other + t] != data[start + t]:
                             same = False
                             break
                 if same:
@@ -372,7 +402,28 @@ def factorise_views(views: Any, data: Any, base: Any, valid: Any) -> Any:
     return codes, first[:count].copy()
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
+def factorise_small(values: Any, size: int) -> Any:
+    """:func:`factorise_ints` (every row valid) for values in ``[0, size)``: a direct table
+    instead of a hash table, the same codes and first rows."""
+    table = np.full(size, -1, dtype=np.int64)
+    n = values.shape[0]
+    codes = np.empty(n, dtype=np.int64)
+    first = np.empty(max(n, 1), dtype=np.int64)
+    count = 0
+    for r in range(n):
+        v = values[r]
+        c = table[v]
+        if c < 0:
+            c = count
+            table[v] = c
+            first[c] = r
+            count += 1
+        codes[r] = c
+    return codes, first[:count].copy()
+
+
+@njit(cache=True, nogil=True)
 def factorise_ints(values: Any, valid: Any) -> Any:
     """Code of each int64 in order of first appearance (-1 where not ``valid``), and each
     code's first row (a growing open-addressing table)."""
@@ -402,42 +453,115 @@ def _sipround(v0: Any, v1: Any, v2: Any, v3: Any) -> Any:
     return v0, v1, v2, v3
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def _siphash(data: Any, s: Any, length: Any, k0: Any, k1: Any) -> Any:
+    """SipHash-2-4 of ``data[s:s + length]`` under the key ``(k0, k1)``."""
+    v0 = k0 ^ np.uint64(0x736F6D6570736575)
+    v1 = k1 ^ np.uint64(0x646F72616E646F6D)
+    v2 = k0 ^ np.uint64(0x6C7967656E657261)
+    v3 = k1 ^ np.uint64(0x7465646279746573)
+    full = length // 8
+    for blk in range(full):
+        m = np.uint64(0)
+        for t in range(8):
+            m |= np.uint64(data[s + 8 * blk + t]) << np.uint64(8 * t)
+        v3 ^= m
+        v0, v1, v2, v3 = _sipround(v0, v1, v2, v3)
+        v0, v1, v2, v3 = _sipround(v0, v1, v2, v3)
+        v0 ^= m
+    last = np.uint64(length & 255) << np.uint64(56)
+    for t in range(length - 8 * full):
+        last |= np.uint64(data[s + 8 * full + t]) << np.uint64(8 * t)
+    v3 ^= last
+    v0, v1, v2, v3 = _sipround(v0, v1, v2, v3)
+    v0, v1, v2, v3 = _sipround(v0, v1, v2, v3)
+    v0 ^= last
+    v2 ^= np.uint64(0xFF)
+    for _ in range(4):
+        v0, v1, v2, v3 = _sipround(v0, v1, v2, v3)
+    return v0 ^ v1 ^ v2 ^ v3
+
+
+@njit(cache=True, nogil=True)
 def siphash24_bytes(offsets: Any, data: Any, k0: Any, k1: Any) -> Any:
     """SipHash-2-4 of each byte string ``data[offsets[r]:offsets[r + 1]]``."""
     n = offsets.shape[0] - 1
     out = np.empty(n, dtype=np.uint64)
     for r in range(n):
-        s = offsets[r]
-        length = offsets[r + 1] - s
-        v0 = k0 ^ np.uint64(0x736F6D6570736575)
-        v1 = k1 ^ np.uint64(0x646F72616E646F6D)
-        v2 = k0 ^ np.uint64(0x6C7967656E657261)
-        v3 = k1 ^ np.uint64(0x7465646279746573)
-        full = length // 8
-        for blk in range(full):
-            m = np.uint64(0)
-            for t in range(8):
-                m |= np.uint64(data[s + 8 * blk + t]) << np.uint64(8 * t)
-            v3 ^= m
-            v0, v1, v2, v3 = _sipround(v0, v1, v2, v3)
-            v0, v1, v2, v3 = _sipround(v0, v1, v2, v3)
-            v0 ^= m
-        last = np.uint64(length & 255) << np.uint64(56)
-        for t in range(length - 8 * full):
-            last |= np.uint64(data[s + 8 * full + t]) << np.uint64(8 * t)
-        v3 ^= last
-        v0, v1, v2, v3 = _sipround(v0, v1, v2, v3)
-        v0, v1, v2, v3 = _sipround(v0, v1, v2, v3)
-        v0 ^= last
-        v2 ^= np.uint64(0xFF)
-        for _ in range(4):
-            v0, v1, v2, v3 = _sipround(v0, v1, v2, v3)
-        out[r] = v0 ^ v1 ^ v2 ^ v3
+        out[r] = _siphash(data, offsets[r], offsets[r + 1] - offsets[r], k0, k1)
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def _hex_word(word: Any, out: Any, r: int, at: int) -> None:
+    """The 16 lower-case hex digits of ``word`` (big-endian) into ``out[r, at:at + 16]``."""
+    for t in range(16):
+        nibble = (word >> np.uint64(60 - 4 * t)) & np.uint64(15)
+        # "0"-"9" then "a"-"f" without a branch: 39 more from 10 on
+        out[r, at + t] = np.uint8(48 + nibble + 39 * ((nibble + np.uint64(6)) >> np.uint64(4)))
+
+
+@njit(cache=True, inline="always")
+def _view_int(views: Any, r: int, at: int) -> Any:
+    """The little-endian int32 at bytes ``at .. at + 3`` of view ``r``."""
+    value = np.int64(views[r, at]) | np.int64(views[r, at + 1]) << 8
+    value |= np.int64(views[r, at + 2]) << 16 | np.int64(views[r, at + 3]) << 24
+    return value
+
+
+@njit(cache=True, inline="always")
+def _copy_view(views: Any, data: Any, base: Any, r: int, out: Any, at: int) -> Any:  # noqa: PLR0917
+    """Copy the bytes of string view ``r`` to ``out[at:]``; returns their number."""
+    length = _view_int(views, r, 0)
+    if length <= 12:
+        for t in range(length):
+            out[at + t] = views[r, 4 + t]
+    else:
+        buffer = _view_int(views, r, 8)
+        offset = _view_int(views, r, 12)
+        s = base[buffer] + offset
+        for t in range(length):
+            out[at + t] = data[s + t]
+    return length
+
+
+@njit(cache=True, nogil=True)
+def pseudonym_hex(  # noqa: PLR0917 - numba kernels take positional arrays
+    a_views: Any,
+    a_data: Any,
+    a_base: Any,
+    b_views: Any,
+    b_data: Any,
+    b_base: Any,
+    valid: Any,
+    sep: int,
+    keys: Any,
+) -> Any:
+    """32 hex digits per valid row: SipHash-2-4 of ``a + sep + b`` (two Arrow string-view
+    arrays) under key ``keys[0:2]`` then under ``keys[2:4]``, each as 16 big-endian hex
+    digits. The message is assembled in a scratch buffer, never as a column; rows that are
+    not ``valid`` are left undefined."""
+    n = a_views.shape[0]
+    out = np.empty((n, 32), dtype=np.uint8)
+    longest = 1
+    for r in range(n):
+        if valid[r]:
+            la = _view_int(a_views, r, 0)
+            lb = _view_int(b_views, r, 0)
+            longest = max(longest, la + lb + 1)
+    scratch = np.empty(longest, dtype=np.uint8)
+    for r in range(n):
+        if not valid[r]:
+            continue
+        la = _copy_view(a_views, a_data, a_base, r, scratch, 0)
+        scratch[la] = sep
+        length = la + 1 + _copy_view(b_views, b_data, b_base, r, scratch, la + 1)
+        _hex_word(_siphash(scratch, 0, length, keys[0], keys[1]), out, r, 0)
+        _hex_word(_siphash(scratch, 0, length, keys[2], keys[3]), out, r, 16)
+    return out
+
+
+@njit(cache=True, nogil=True)
 def mix_tokens(token: Any, hashes: Any, codes: Any) -> None:
     """``token[r] = splitmix64(token[r] ^ hashes[codes[r]])`` (0 hashed in where code < 0)."""
     for r in range(token.shape[0]):
@@ -451,7 +575,7 @@ def mix_tokens(token: Any, hashes: Any, codes: Any) -> None:
 # --- tokens and Bloom filter bits ----------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def ngram_tokens(offsets: Any, data: Any, q: int, pad: int) -> Any:
     """q-grams of each string padded with ``q - 1`` ``pad`` bytes on both sides, each as the
     big-endian integer of its q bytes; returns (start of each string's tokens, tokens)."""
@@ -475,7 +599,7 @@ def ngram_tokens(offsets: Any, data: Any, q: int, pad: int) -> Any:
     return starts, out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def positional_tokens(offsets: Any, data: Any) -> Any:
     """``position * 256 + byte`` of every byte; returns (starts, tokens)."""
     n = offsets.shape[0] - 1
@@ -488,7 +612,7 @@ def positional_tokens(offsets: Any, data: Any) -> Any:
     return starts, out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def salted_tokens(pair_value: Any, pair_salt: Any, starts: Any, tokens: Any, shift: int) -> Any:
     """Tokens of each (salt, value) pair: ``salt << shift | token``; returns (starts, tokens)."""
     n = pair_value.shape[0]
@@ -506,7 +630,7 @@ def salted_tokens(pair_value: Any, pair_salt: Any, starts: Any, tokens: Any, shi
     return out_starts, out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def token_masks(h1: Any, h2: Any, m: int, k: int) -> Any:
     """Packed ``(n, m / 64)`` filter of each token: bits ``(h1 mod m + i (h2 mod m)) mod m``,
     ``i < k`` (double hashing, Kirsch & Mitzenmacher 2006)."""
@@ -522,7 +646,7 @@ def token_masks(h1: Any, h2: Any, m: int, k: int) -> Any:
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def or_tokens(masks: Any, starts: Any, token_index: Any) -> Any:
     """Filter of each value: the OR of its tokens' masks (CSR: ``starts``, ``token_index``)."""
     n = starts.shape[0] - 1
@@ -536,46 +660,91 @@ def or_tokens(masks: Any, starts: Any, token_index: Any) -> Any:
     return out
 
 
-@njit(cache=True)
-def or_rows_into(values: Any, codes: Any, out: Any) -> None:
-    """``out[r] |= values[codes[f, r]]`` for every field ``f`` where ``codes[f, r] >= 0``.
+@njit(cache=True, nogil=True)
+def or_tokens_pair(masks: Any, other: Any, starts: Any, token_index: Any) -> Any:
+    """:func:`or_tokens` of two mask tables over the same tokens in one pass (a field's own
+    filter and its CLK bits): each value's token list is read once."""
+    n = starts.shape[0] - 1
+    w = masks.shape[1]
+    v_w = other.shape[1]
+    out = np.zeros((n, w), dtype=np.uint64)
+    out_other = np.zeros((n, v_w), dtype=np.uint64)
+    for v in range(n):
+        for t in range(starts[v], starts[v + 1]):
+            tok = token_index[t]
+            for r in range(w):
+                out[v, r] |= masks[tok, r]
+            for r in range(v_w):
+                out_other[v, r] |= other[tok, r]
+    return out, out_other
 
-    All fields in one pass, so each record's filter stays in cache while it is assembled.
+
+@njit(cache=True, nogil=True)
+def or_rows_into(tables: Any, codes: Any, out: Any) -> None:
+    """``out[r] = OR of tables[f][codes[r, f]]`` over the fields ``f`` with ``codes[r, f] >= 0``
+    (``tables``: a tuple of ``(m_f, w)`` arrays, one per field, read in place).
+
+    All fields in one pass, four words at a time held in registers, so each record's filter
+    is written once; the reads of the value rows (often cache misses) bound the time.
     """
-    w = values.shape[1]
-    for r in range(codes.shape[1]):
-        for f in range(codes.shape[0]):
-            c = codes[f, r]
-            if c >= 0:
-                for t in range(w):
-                    out[r, t] |= values[c, t]
+    w = out.shape[1]
+    fields = codes.shape[1]
+    for r in range(codes.shape[0]):
+        for b in range(0, w - 3, 4):
+            a0 = a1 = a2 = a3 = np.uint64(0)
+            for f in range(fields):
+                c = codes[r, f]
+                if c >= 0:
+                    values = tables[f]
+                    a0 |= values[c, b]
+                    a1 |= values[c, b + 1]
+                    a2 |= values[c, b + 2]
+                    a3 |= values[c, b + 3]
+            out[r, b] = a0
+            out[r, b + 1] = a1
+            out[r, b + 2] = a2
+            out[r, b + 3] = a3
+        for t in range(w - w % 4, w):
+            a0 = np.uint64(0)
+            for f in range(fields):
+                c = codes[r, f]
+                if c >= 0:
+                    a0 |= tables[f][c, t]
+            out[r, t] = a0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def binary_views(raw: Any, codes: Any) -> Any:
     """Arrow binary views of rows ``raw[codes[r]]`` of a ``(m, nbytes)`` byte matrix held in
     one buffer (null where ``codes[r] < 0``).
 
     Rows of up to 12 bytes are stored in the view itself; longer rows point at buffer 0,
     offset ``codes[r] * nbytes`` (the caller keeps that under 2**31), so records that share
-    a value share its bytes. Null rows are all zeros.
+    a value share its bytes. Null rows are all zeros. The view of each row of ``raw`` is
+    built once, as two little-endian words, and copied to the records by code.
     """
-    nbytes = raw.shape[1]
+    m, nbytes = raw.shape
     n = codes.shape[0]
-    views = np.zeros((n, 16), dtype=np.uint8)
+    table = np.zeros((max(m, 1), 2), dtype=np.uint64)
+    for c in range(m):
+        w0 = np.uint64(nbytes)
+        w1 = np.uint64(0)
+        for t in range(min(4, nbytes)):
+            w0 |= np.uint64(raw[c, t]) << np.uint64(8 * (4 + t))
+        if nbytes <= 12:
+            for t in range(4, nbytes):
+                w1 |= np.uint64(raw[c, t]) << np.uint64(8 * (t - 4))
+        else:
+            w1 = np.uint64(c * nbytes) << np.uint64(32)
+        table[c, 0] = w0
+        table[c, 1] = w1
+    words = np.empty(2 * n, dtype=np.uint64)
     for r in range(n):
         c = codes[r]
         if c < 0:
-            continue
-        for t in range(4):
-            views[r, t] = (nbytes >> (8 * t)) & 255
-        if nbytes <= 12:
-            for t in range(nbytes):
-                views[r, 4 + t] = raw[c, t]
+            words[2 * r] = 0
+            words[2 * r + 1] = 0
         else:
-            for t in range(4):
-                views[r, 4 + t] = raw[c, t]
-            offset = c * nbytes
-            for t in range(4):
-                views[r, 12 + t] = (offset >> (8 * t)) & 255
-    return views
+            words[2 * r] = table[c, 0]
+            words[2 * r + 1] = table[c, 1]
+    return words.view(np.uint8).reshape(n, 16)

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
+import pyarrow as pa  # type: ignore[import-untyped]  # no stubs in the dev extras
 
 from journeys import schema as s
 from journeys.linkage import _kernels as _k
@@ -64,6 +66,10 @@ BLOCK_PREFIX: Final = "bk_"
 _SEP: Final = "\x1f"
 _CHUNK: Final = 65_536
 _PAD: Final = ord("_")
+#: parts of an encoding run at once (the machine this was tuned on has two cores)
+_THREADS: Final = 2
+#: token codes below this are factorised with a direct table (bigrams: 2**16)
+_SMALL_TOKENS: Final = 1 << 20
 #: column -> its codes and distinct values, computed once per encoding run
 _CodeCache = dict[str, CodedColumn]
 _PartCache = dict[str, tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]]
@@ -178,6 +184,22 @@ def _salted_pairs(
     return codes, column.codes[first], record_salt[first], list(index)
 
 
+def _factorise_tokens(
+    tokens: npt.NDArray[np.int64], bound: int | None = None
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Code of each token in order of first appearance, and each code's first row.
+
+    ``bound``, when known, is more than any token (and no token is negative).
+    """
+    if bound is None and len(tokens) and int(tokens.min()) >= 0:
+        bound = int(tokens.max()) + 1
+    if bound is not None and bound <= _SMALL_TOKENS:
+        codes, first = _k.factorise_small(tokens, bound)
+    else:
+        codes, first = _k.factorise_ints(tokens, np.ones(len(tokens), dtype=np.bool_))
+    return np.asarray(codes), np.asarray(first)
+
+
 def _encode_field(
     column: CodedColumn,
     salt: CodedColumn | None,
@@ -218,32 +240,50 @@ def _encode_field(
             starts, combined = _k.salted_tokens(
                 pair_value, pair_salt, value_starts, value_tokens, shift
             )
-        token_index, first = _k.factorise_ints(combined, np.ones(len(combined), dtype=np.bool_))
-        distinct = np.asarray(combined)[np.asarray(first)]
+        bound = None
+        if salt is None and spec.tokeniser == "ngram":  # q bytes
+            bound = 1 << shift
+        elif salt is None and len(value_starts) > 1:  # position * 256 + byte
+            bound = 256 * int(np.diff(value_starts).max())
+        token_index, first = _factorise_tokens(np.asarray(combined), bound)
+        distinct = np.asarray(combined)[first]
         salt_list = [v.encode() + _SEP.encode() for v in salt_strings]
         mask = (1 << shift) - 1
         inputs = [salt_list[c >> shift] + _token_bytes(c & mask, spec) for c in distinct.tolist()]
         n_tokens = len(inputs)
     key = derive_key(secret, f"bf/{spec.column}")
     h1, h2, h3, h4 = _hashes(inputs, key)
-    value_words = _k.or_tokens(_k.token_masks(h1, h2, spec.bits, spec.k), starts, token_index)
-    value_words = _harden_words(value_words, schema.hardening, secret, f"bf/{spec.column}")
+    masks = _k.token_masks(h1, h2, spec.bits, spec.k)
     if spec.clk_k:
-        masks = _k.token_masks(h3, h4, schema.clk_bits, spec.clk_k)
-        clk_parts.append((_k.or_tokens(masks, starts, token_index), codes))
+        clk_masks = _k.token_masks(h3, h4, schema.clk_bits, spec.clk_k)
+        value_words, clk_words = _k.or_tokens_pair(masks, clk_masks, starts, token_index)
+        clk_parts.append((np.asarray(clk_words), codes))
+    else:
+        value_words = _k.or_tokens(masks, starts, token_index)
+    value_words = _harden_words(value_words, schema.hardening, secret, f"bf/{spec.column}")
     return to_binary_coded(FILTER_PREFIX + spec.column, value_words, codes), n_tokens
 
 
-def _assemble_clk(parts: list[tuple[Words, npt.NDArray[np.int64]]], n: int, words: int) -> Words:
-    """Each record's CLK: the OR of its fields' contributions, in one compiled pass."""
-    clk = np.zeros((n, words), dtype=np.uint64)
-    if parts:
-        table = np.concatenate([values for values, _ in parts])
-        starts = np.cumsum([0] + [len(values) for values, _ in parts[:-1]])
-        codes = np.stack(
-            [np.where(c >= 0, c + start, -1) for (_, c), start in zip(parts, starts, strict=True)]
-        )
-        _k.or_rows_into(table, codes, clk)
+def _assemble_clk(
+    parts: list[tuple[Words, npt.NDArray[np.int64]]],
+    n: int,
+    words: int,
+    pool: ThreadPoolExecutor | None = None,
+) -> Words:
+    """Each record's CLK: the OR of its fields' contributions, in one compiled pass (the
+    second half of the records on ``pool`` when given)."""
+    if not parts:
+        return np.zeros((n, words), dtype=np.uint64)
+    clk = np.empty((n, words), dtype=np.uint64)
+    codes = np.empty((n, len(parts)), dtype=np.int64)  # record-major: one row per record
+    for f, (_, c) in enumerate(parts):
+        codes[:, f] = c
+    tables = tuple(np.ascontiguousarray(values, dtype=np.uint64) for values, _ in parts)
+    half = n // 2 if pool is not None else n
+    rest = None if pool is None else pool.submit(_k.or_rows_into, tables, codes[half:], clk[half:])
+    _k.or_rows_into(tables, codes[:half], clk[:half])
+    if rest is not None:
+        rest.result()
     return clk
 
 
@@ -307,10 +347,12 @@ def _blocking_tokens(
         hashes, codes = _part_hashes(columns, part, secret, cache)
         _k.mix_tokens(token, hashes, codes)
         valid &= codes >= 0
-    series = pl.Series(BLOCK_PREFIX + key.name, token)
     if bool(valid.all()):
-        return series
-    return pl.select(pl.when(pl.lit(pl.Series(valid))).then(series))[BLOCK_PREFIX + key.name]
+        return pl.Series(BLOCK_PREFIX + key.name, token)
+    validity = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    series = pl.from_arrow(pa.Array.from_buffers(pa.uint64(), n, [validity, pa.py_buffer(token)]))
+    assert isinstance(series, pl.Series)
+    return series.rename(BLOCK_PREFIX + key.name)
 
 
 def blocking_tokens(
@@ -341,28 +383,42 @@ def _encode(
     *,
     secret: Secret,
     schema: EncodingSchema,
+    pseudonyms: Future[pl.Series] | None = None,
 ) -> pl.DataFrame:
+    """The encodings table. Independent parts run two at a time (the compiled kernels and
+    polars release the GIL): the pseudonyms, the fields and the blocking tokens; the CLK is
+    assembled once every field is done, while the blocking tokens are computed."""
     n = agency.len()
-    out: list[pl.Series] = [
-        agency.rename(s.AGENCY),
-        pseudonymise_refs(agency, person_ref, secret=secret),
-    ]
-    filters = []
-    clk_parts: list[tuple[Words, npt.NDArray[np.int64]]] = []
-    for spec in schema.fields:
+    cache: _PartCache = {}
+
+    def blocks() -> list[pl.Series]:
+        return [
+            _blocking_tokens(columns, n, key, secret=secret, cache=cache) for key in schema.blocking
+        ]
+
+    def field(spec: FieldSpec) -> tuple[pl.Series, list[tuple[Words, npt.NDArray[np.int64]]]]:
         salt = None if spec.salt is None else columns[spec.salt]
+        parts: list[tuple[Words, npt.NDArray[np.int64]]] = []
         series, n_tokens = _encode_field(
-            columns[spec.column], salt, spec, schema=schema, secret=secret, clk_parts=clk_parts
+            columns[spec.column], salt, spec, schema=schema, secret=secret, clk_parts=parts
         )
         logger.debug("field %s: %d distinct tokens hashed", spec.column, n_tokens)
-        filters.append(series)
-    clk = _assemble_clk(clk_parts, n, schema.clk_bits // 64)
-    out.append(to_binary(s.CLK, _harden_clk(clk, schema.hardening, secret)))
-    out += filters
-    cache: _PartCache = {}
-    out += [
-        _blocking_tokens(columns, n, key, secret=secret, cache=cache) for key in schema.blocking
-    ]
+        return series, parts
+
+    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+        if pseudonyms is None:
+            pseudonyms = pool.submit(pseudonymise_refs, agency, person_ref, secret=secret)
+        # the fields with the most distinct values (the longest to run) first
+        order = sorted(schema.fields, key=lambda spec: -columns[spec.column].values.len())
+        futures = {spec.column: pool.submit(field, spec) for spec in order}
+        blocking = pool.submit(blocks)  # last: it overlaps the CLK assembly below
+        encoded = [futures[spec.column].result() for spec in schema.fields]
+        clk_parts = [part for _, parts in encoded for part in parts]
+        clk = _assemble_clk(clk_parts, n, schema.clk_bits // 64, pool)
+        out = [agency.rename(s.AGENCY), pseudonyms.result()]
+        out.append(to_binary(s.CLK, _harden_clk(clk, schema.hardening, secret)))
+        out += [series for series, _ in encoded]
+        out += blocking.result()
     logger.info(
         "encoded %d records (%d fields, hardening=%s)", n, len(schema.fields), schema.hardening
     )
@@ -384,6 +440,22 @@ def encode_coded(
     schema = schema or default_schema()
     columns = _Columns(None, dict(coded.columns))
     return _encode(coded.agency, coded.person_ref, columns, secret=secret, schema=schema)
+
+
+def _encode_raw(frame: pl.DataFrame, *, secret: Secret, schema: EncodingSchema) -> pl.DataFrame:
+    """Normalise and encode, with the pseudonyms computed while the fields are normalised."""
+    if s.AGENCY not in frame.columns or s.PERSON_REF not in frame.columns:
+        return encode_coded(normalise_codes(frame, schema=schema), secret=secret, schema=schema)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        refs = frame[s.PERSON_REF].cast(pl.String)
+        agency = frame[s.AGENCY].cast(pl.String)
+        pseudonyms = pool.submit(pseudonymise_refs, agency, refs, secret=secret)
+        coded = normalise_codes(frame, schema=schema)
+        columns = _Columns(None, dict(coded.columns))
+        return _encode(
+            coded.agency, coded.person_ref, columns, secret=secret, schema=schema,
+            pseudonyms=pseudonyms,
+        )  # fmt: skip
 
 
 def encode_identities(
@@ -409,7 +481,8 @@ def encode_identities(
     (['agency', 'person_ref', 'clk', 'bf_given_name'], 128)
     """
     schema = schema or default_schema()
-    return encode_coded(normalise_codes(data, schema=schema), secret=secret, schema=schema)
+    frame = data.collect() if isinstance(data, pl.LazyFrame) else data
+    return _encode_raw(frame, secret=secret, schema=schema)
 
 
 def write_encodings(encodings: pl.DataFrame, path: str | Path) -> Path:

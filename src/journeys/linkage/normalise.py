@@ -12,6 +12,7 @@ record's normalised value is ``values[codes[record]]`` (:class:`CodedColumn`).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final
 
@@ -206,9 +207,9 @@ def factorise(series: pl.Series) -> tuple[Codes, Codes]:
     """The code of each value (-1 for null, codes in order of first appearance) and the row of
     each code's first appearance.
 
-    Strings are keyed by polars' 64-bit hash and every value is then checked against its
-    code's first value (on a collision, a compiled table over the Arrow string views compares
-    bytes instead); integers, dates and times by their physical value;
+    Strings are keyed by their Arrow string views in a compiled table (a string of up to 12
+    bytes is its own key, a longer one is compared byte for byte with its code's first
+    value); integers, dates and times by their physical value;
     floats by their bits (so ``-0.0`` and ``0.0`` get different codes: callers only rely on
     equal codes meaning equal values).
 
@@ -228,16 +229,7 @@ def factorise(series: pl.Series) -> tuple[Codes, Codes]:
             ints = physical.cast(pl.Int64, wrap_numerical=True).fill_null(0).to_numpy()
         codes, first = _k.factorise_ints(np.ascontiguousarray(ints, dtype=np.int64), valid)
         return np.asarray(codes), np.asarray(first)
-    if dtype not in (pl.String, pl.Binary):
-        series = series.cast(pl.String)
-    # polars' own 64-bit hash of each value, then a check that equal codes are equal values
-    valid = series.is_not_null().to_numpy()
-    codes, first = _k.factorise_ints(series.hash(seed=0).to_numpy().view(np.int64), valid)
-    codes, first = np.asarray(codes), np.asarray(first)
-    same = series.gather(first[np.maximum(codes, 0)]) == series if len(first) else None
-    if same is None or bool(same.fill_null(value=True).all()):
-        return codes, first
-    # two different values shared a hash: a table that compares the bytes themselves
+    # a compiled table over the Arrow string views: exact, no hashing of the values by polars
     codes, first = _k.factorise_views(*_string_views(series))
     return np.asarray(codes), np.asarray(first)
 
@@ -257,6 +249,10 @@ def _recode(codes: Codes, mapped: Codes) -> Codes:
 #: apart from lower-casing (no marks, punctuation, spaces, titles or suffixes to remove).
 _PLAIN: Final = r"^[A-Za-z0-9]+$"
 _PLAIN_KINDS: Final = frozenset({"id", "text", "name", "given_name"})
+#: columns normalised at once (the machine this was tuned on has two cores)
+_THREADS: Final = 2
+#: rows whose distinct values rank the columns by expected work
+_SAMPLE: Final = 2_048
 
 
 def _normalise_plain(values: pl.Series, kind: FieldKind) -> pl.Series:
@@ -279,25 +275,46 @@ def _normalise_distinct(distinct: pl.Series, column: str, kind: FieldKind) -> pl
     """:func:`normalise_expr` applied to ``distinct`` values: the full rules run only on the
     values that are not plain (letters and digits for names and ids, an already normalised
     postcode for postcodes)."""
-    full = normalise_expr("__raw", kind).alias(column)
+
+    def full(values: pl.Series) -> pl.Series:
+        # lazily, so that the optimiser evaluates each shared subexpression once (the
+        # expression nests its folded value in several ``when`` branches)
+        frame = pl.LazyFrame({"__raw": values}).select(normalise_expr("__raw", kind))
+        return frame.collect()["__raw"].rename(column)
+
     if distinct.dtype != pl.String or (kind not in _PLAIN_KINDS and kind != "uk_postcode"):
-        return pl.DataFrame({"__raw": distinct}).select(full)[column]
+        return full(distinct)
+    # a null stays null on either path, so it goes with the plain values
     if kind == "uk_postcode":  # a postcode already in the normalised form stays as it is
-        plain = distinct.str.contains(_UK_POSTCODE_SPACED).fill_null(value=False).to_numpy()
+        plain = distinct.str.contains(_UK_POSTCODE_SPACED).fill_null(value=True).to_numpy()
     else:
-        plain = distinct.str.contains(_PLAIN).fill_null(value=False).to_numpy()
+        plain = distinct.str.contains(_PLAIN).fill_null(value=True).to_numpy()
+
+    def shortcut(values: pl.Series) -> pl.Series:
+        out = values if kind == "uk_postcode" else _normalise_plain(values, kind)
+        return out.rename(column)
+
+    if bool(plain.all()):
+        return shortcut(distinct)
+    if not bool(plain.any()):
+        return full(distinct)
     at_plain = np.flatnonzero(plain)
     at_other = np.flatnonzero(~plain)
-    shortcut = distinct.gather(at_plain)
-    parts = pl.concat(
-        [
-            (shortcut if kind == "uk_postcode" else _normalise_plain(shortcut, kind)).rename(
-                column
-            ),
-            pl.DataFrame({"__raw": distinct.gather(at_other)}).select(full)[column],
-        ]
-    )
+    parts = pl.concat([shortcut(distinct.gather(at_plain)), full(distinct.gather(at_other))])
     return parts.gather(np.argsort(np.concatenate([at_plain, at_other]), kind="stable"))
+
+
+def _factorise_normalised(distinct: pl.Series, normalised: pl.Series) -> tuple[Codes, Codes]:
+    """:func:`factorise` of the normalised ``distinct`` values: when normalising changed no
+    value (it only made some null), the values left are still distinct, so each keeps its
+    own code in order."""
+    if distinct.dtype == pl.String and normalised.dtype == pl.String:
+        same = (normalised == distinct).fill_null(value=True)
+        if bool(same.all()):
+            valid = normalised.is_not_null().to_numpy()
+            codes = np.where(valid, np.cumsum(valid) - 1, -1).astype(np.int64)
+            return codes, np.flatnonzero(valid).astype(np.int64)
+    return factorise(normalised)
 
 
 def _normalise_column(raw: pl.Series, column: str, kind: FieldKind) -> CodedColumn:
@@ -305,7 +322,7 @@ def _normalise_column(raw: pl.Series, column: str, kind: FieldKind) -> CodedColu
     codes, first = factorise(raw)
     distinct = raw.gather(first).extend_constant(None, 1)  # the last one stands for null
     normalised = _normalise_distinct(distinct, column, kind)
-    ncodes, nfirst = factorise(normalised)
+    ncodes, nfirst = _factorise_normalised(distinct, normalised)
     # a raw code of -1 (null) reads ncodes[-1], the normalised null
     return CodedColumn(_recode(codes, ncodes), normalised.gather(nfirst))
 
@@ -331,9 +348,15 @@ def normalise_codes(
                 for c in missing
             ],
         )
-    columns = {
-        f.column: _normalise_column(frame[f.column], f.column, f.kind) for f in schema.fields
-    }
+    # columns are independent: two at a time (polars and the numba kernels release the GIL),
+    # those with the most distinct values in their first rows (the longest to run) first
+    order = sorted(schema.fields, key=lambda f: -frame[f.column].head(_SAMPLE).n_unique())
+    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+        futures = {
+            f.column: pool.submit(_normalise_column, frame[f.column], f.column, f.kind)
+            for f in order
+        }
+        columns = {f.column: futures[f.column].result() for f in schema.fields}
     dates = [f.column for f in schema.fields if f.kind == "date"]
     if dates:
         date = columns[dates[0]]
