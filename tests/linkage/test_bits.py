@@ -133,6 +133,16 @@ def test_dice_pairs_rejects_bad_indices() -> None:
         dice_pairs(a, a, np.array([0]), np.array([0, 1]))
 
 
+def test_dice_pairs_rejects_filters_of_different_widths_and_short_counts() -> None:
+    """The compiled loop reads rows in place: a narrower side would be read past its end."""
+    wide = np.ones((2, 16), dtype=np.uint64)
+    narrow = np.ones((2, 1), dtype=np.uint64)
+    with pytest.raises(LinkageError, match="1024 and 64 bits"):
+        dice_pairs(wide, narrow, np.array([0, 1]), np.array([0, 1]))
+    with pytest.raises(LinkageError, match="one count per filter row"):
+        dice_pairs(wide, wide, np.array([0]), np.array([1]), count_a=np.array([64]))
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(1, 5).flatmap(lambda w: _filters(w, 20)), st.data())
 def test_binary_columns_round_trip(words: U64, data: st.DataObject) -> None:

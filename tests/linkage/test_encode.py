@@ -106,6 +106,34 @@ def test_salting_separates_equal_values_with_different_salts() -> None:
     assert sims[0] < 0.3
 
 
+@pytest.mark.parametrize("q", [2, 5])
+def test_a_salted_record_encodes_alike_at_agencies_with_other_rows(q: int) -> None:
+    """The filter of one record depends on its own values only: two agencies holding it among
+    other records in another order (so with other salt numbers) give the same bits, for the
+    longest q-grams allowed and more salt values than a byte holds."""
+    salts = [str(1700 + i) for i in range(300)]
+    names = [f"family{i % 37}" for i in range(300)]
+    first = pl.DataFrame(
+        {
+            "agency": "a",
+            "person_ref": [str(i) for i in range(300)],
+            "family_name": names,
+            "yob": salts,
+        }
+    )
+    other = first.reverse().with_columns(pl.lit("b").alias("agency"))
+    schema = EncodingSchema(
+        fields=(
+            FieldSpec("family_name", kind="name", q=q, salt="yob"),
+            FieldSpec("yob", kind="id", clk_k=0),
+        )
+    )
+    a = _words(encode_identities(first, secret=SECRET, schema=schema), "bf_family_name")
+    b = _words(encode_identities(other, secret=SECRET, schema=schema), "bf_family_name")
+    assert np.array_equal(a, b[::-1])
+    assert not np.array_equal(a[0], a[37])  # same name, other salt: other bits
+
+
 def test_positional_tokens_of_a_date() -> None:
     spec = FieldSpec("d", tokeniser="positional")
     rows, codes = _token_codes(pl.Series(["1950", "19"]), spec)

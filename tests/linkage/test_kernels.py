@@ -57,6 +57,14 @@ def test_factorise_integers_matches_a_dict(values: list[int | None]) -> None:
     assert (codes.tolist(), first.tolist()) == _oracle_codes(list(values))
 
 
+def test_factorise_integers_that_differ_only_in_high_bits() -> None:
+    """Keys like ``i << 40`` (salt numbers above a token, dates as integers) fill the table
+    through its growth and stay exact: a slot depends on every bit of the key."""
+    values = [int(i) << 40 for i in range(20_000)] + [5 << 40, None, 19_999 << 40]
+    codes, first = factorise(pl.Series(values, dtype=pl.Int64))
+    assert (codes.tolist(), first.tolist()) == _oracle_codes(list(values))
+
+
 @pytest.mark.parametrize("collide", [False, True])
 def test_factorise_is_exact_even_when_hashes_collide(
     monkeypatch: pytest.MonkeyPatch, *, collide: bool

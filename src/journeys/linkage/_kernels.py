@@ -243,6 +243,16 @@ def _bytes_hash(data: Any, start: int, stop: int) -> np.uint64:
     return h ^ (h >> np.uint64(29))
 
 
+@njit(cache=True, inline="always")
+def _fmix64(x: Any) -> Any:
+    """MurmurHash3's 64-bit finaliser: every bit of ``x`` moves every bit of the result."""
+    x ^= x >> np.uint64(33)
+    x *= np.uint64(0xFF51AFD7ED558CCD)
+    x ^= x >> np.uint64(33)
+    x *= np.uint64(0xC4CEB9FE1A85EC53)
+    return x ^ (x >> np.uint64(33))
+
+
 @njit(cache=True, nogil=True)
 def _grow(keys: Any, slots: Any, count: int) -> Any:
     """Double an open-addressing table of (key, code) and re-insert the codes."""
@@ -250,7 +260,7 @@ def _grow(keys: Any, slots: Any, count: int) -> Any:
     mask = np.uint64(size - 1)
     new_slots = np.full(size, -1, dtype=np.int64)
     for c in range(count):
-        slot = (keys[c] * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(17) & mask
+        slot = _fmix64(keys[c]) & mask  # every key bit moves the slot
         while new_slots[slot] >= 0:
             slot = (slot + np.uint64(1)) & mask
         new_slots[slot] = c
@@ -274,7 +284,7 @@ def _factorise_keys(keys_in: Any, valid: Any) -> Any:
             codes[r] = -1
             continue
         h = keys_in[r]
-        slot = (h * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(17) & mask
+        slot = _fmix64(h) & mask
         while True:
             c = slots[slot]
             if c < 0:
@@ -292,16 +302,6 @@ def _factorise_keys(keys_in: Any, valid: Any) -> Any:
                 break
             slot = (slot + np.uint64(1)) & mask
     return codes, first[:count].copy()
-
-
-@njit(cache=True, inline="always")
-def _fmix64(x: Any) -> Any:
-    """MurmurHash3's 64-bit finaliser: every bit of ``x`` moves every bit of the result."""
-    x ^= x >> np.uint64(33)
-    x *= np.uint64(0xFF51AFD7ED558CCD)
-    x ^= x >> np.uint64(33)
-    x *= np.uint64(0xC4CEB9FE1A85EC53)
-    return x ^ (x >> np.uint64(33))
 
 
 @njit(cache=True, inline="always")

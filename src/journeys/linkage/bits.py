@@ -170,6 +170,14 @@ def dice_pairs(
             f"dice_pairs: 'left' and 'right' must be 1-d of one length; got {left.shape} "
             f"and {right.shape}"
         )
+    # the kernel reads rows of both in place without bounds checks: widths and counts must fit
+    if a.shape[1] != b.shape[1]:
+        raise LinkageError(
+            f"dice_pairs: filters of {64 * a.shape[1]} and {64 * b.shape[1]} bits cannot be "
+            f"compared; encode both sides with the same schema"
+        )
+    if count_a.shape != (a.shape[0],) or count_b.shape != (b.shape[0],):
+        raise LinkageError("dice_pairs: 'count_a' and 'count_b' need one count per filter row")
     n = len(left)
     if n and (
         min(int(left.min()), int(right.min())) < 0

@@ -29,6 +29,7 @@ import polars as pl
 import pyarrow as pa  # type: ignore[import-untyped]  # no stubs in the dev extras
 
 from journeys import schema as s
+from journeys.exceptions import LinkageError
 from journeys.linkage import _kernels as _k
 from journeys.linkage._siphash import siphash24_strings
 from journeys.linkage.bits import Words, to_binary, to_binary_coded
@@ -234,6 +235,13 @@ def _encode_field(
         n_tokens = len(inputs)
     else:
         shift = 8 * spec.q if spec.tokeniser == "ngram" else 24
+        if salt is not None and len(salt_strings) >= 1 << (63 - shift):
+            # a salted token is ``salt number << shift | token`` in 63 bits
+            raise LinkageError(
+                f"Field '{spec.column}' is salted by '{spec.salt}', which has "
+                f"{len(salt_strings):,} distinct values: too many to code beside "
+                f"{spec.q}-grams; salt by an attribute with fewer values (e.g. birth_year)"
+            )
         if salt is None:  # pairs are the values themselves
             starts, combined = value_starts, value_tokens
         else:
