@@ -11,7 +11,6 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -91,24 +90,13 @@ def source_files(project: Project) -> tuple[list[Path], bool]:
     return files, cacheable
 
 
-#: Extracts above this size are read by two worker threads.
-_PARALLEL_INGEST_BYTES: Final = 64 * 2**20
-
-
-def _bytes(path: Path) -> int:
-    if path.is_dir():
-        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-    return path.stat().st_size if path.exists() else 0
-
-
 def run_ingest(ctx: StageContext) -> dict[str, Any]:
     from journeys.adapters import ingest
 
     private = ctx.paths.private
-    files, cacheable = source_files(ctx.project)
-    large = not cacheable or sum(_bytes(f) for f in files) > _PARALLEL_INGEST_BYTES
-    workers = min(2, os.cpu_count() or 1) if large else 1
-    result = ingest(list(ctx.project.sources), out=private, workers=workers)
+    # one source at a time: beside a second thread, Python's sqlite3 driver (which releases the
+    # GIL at every row) made the 1M-person ingest 114 s instead of about 70 s
+    result = ingest(list(ctx.project.sources), out=private)
     accounting = pl.DataFrame(
         {
             "source": [a.source for a in result.accounts],
