@@ -94,8 +94,8 @@ def run_ingest(ctx: StageContext) -> dict[str, Any]:
     from journeys.adapters import ingest
 
     private = ctx.paths.private
-    # one source at a time: beside a second thread, Python's sqlite3 driver (which releases the
-    # GIL at every row) made the 1M-person ingest 114 s instead of about 70 s
+    # one source at a time: a second thread did not help (1M people: 114 s against 110 s),
+    # Python's sqlite3 driver hands the GIL over at every row
     result = ingest(list(ctx.project.sources), out=private)
     accounting = pl.DataFrame(
         {

@@ -117,11 +117,10 @@ def ingest(
         Called with each source's accounting when it is done (for progress display).
     workers
         Threads reading sources side by side (each agency's sources in one thread, biggest
-        first); the tables are the same whatever the number. It pays when the sources are
-        files parsed in native code (CSV, Parquet, Excel), which release the GIL. It does not
-        beside a SQLite source: Python's sqlite3 driver releases and retakes the GIL at every
-        row, and with a second thread waiting each hand-over stalls (the demo's 1M-person
-        extracts took 114 s with two workers, about 70 s with one).
+        first); the tables are the same whatever the number. Threads can overlap sources
+        parsed in native code (CSV, Parquet, Excel), which release the GIL; they do not help
+        beside a SQLite source, whose Python driver releases and retakes the GIL at every row
+        (the demo's 1M-person extracts: 114 s with two workers, 110 s with one).
 
     Returns
     -------
