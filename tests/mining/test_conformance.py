@@ -39,30 +39,36 @@ def _per_case(ours: pl.DataFrame, theirs: pd.DataFrame, columns: dict[str, str])
         assert left == right, theirs_name
 
 
+#: pm4py's token-replay diagnostics columns and ours
+REPLAY_COLUMNS = {
+    "trace_fitness": "fitness",
+    "is_fit": "is_fit",
+    "missing": "missing",
+    "remaining": "remaining",
+    "produced": "produced",
+    "consumed": "consumed",
+}
+
+
+def _pm4py_replay(pm4py: Any, log: pd.DataFrame, model: Any) -> pd.DataFrame:
+    with quiet():
+        result: pd.DataFrame = pm4py.conformance_diagnostics_token_based_replay(
+            log,
+            model.net,
+            model.initial_marking,
+            model.final_marking,
+            return_diagnostics_dataframe=True,
+        )
+    return result
+
+
 def test_receipt_token_replay_equals_pm4py_case_by_case(
     receipt: pl.DataFrame, receipt_pm4py: pd.DataFrame, shared_data: Path, pm4py: Any
 ) -> None:
     model = read_model(shared_data / "models" / "receipt.bpmn")
     ours = check_token_replay(receipt, model, **XES_KEYS)
-    theirs = pm4py.conformance_diagnostics_token_based_replay(
-        receipt_pm4py,
-        model.net,
-        model.initial_marking,
-        model.final_marking,
-        return_diagnostics_dataframe=True,
-    )
-    _per_case(
-        ours,
-        theirs,
-        {
-            "trace_fitness": "fitness",
-            "is_fit": "is_fit",
-            "missing": "missing",
-            "remaining": "remaining",
-            "produced": "produced",
-            "consumed": "consumed",
-        },
-    )
+    theirs = _pm4py_replay(pm4py, receipt_pm4py, model)
+    _per_case(ours, theirs, REPLAY_COLUMNS)
     assert ours.get_column("fitness").min() < 1.0  # the check can fail: some cases do not fit
 
 
@@ -86,26 +92,8 @@ def test_token_replay_with_activities_the_model_lacks_equals_pm4py(
     oracle = pm4py.format_dataframe(
         mixed.with_columns(pl.col(XES_TIME).dt.strftime(RECEIPT_FORMAT)).to_pandas()
     )
-    with quiet():
-        theirs = pm4py.conformance_diagnostics_token_based_replay(
-            oracle,
-            model.net,
-            model.initial_marking,
-            model.final_marking,
-            return_diagnostics_dataframe=True,
-        )
-    _per_case(
-        ours,
-        theirs,
-        {
-            "trace_fitness": "fitness",
-            "is_fit": "is_fit",
-            "missing": "missing",
-            "remaining": "remaining",
-            "produced": "produced",
-            "consumed": "consumed",
-        },
-    )
+    theirs = _pm4py_replay(pm4py, oracle, model)
+    _per_case(ours, theirs, REPLAY_COLUMNS)
     plain = check_token_replay(receipt, model, **XES_KEYS, processes=1)
     assert plain.sort(XES_CASE).equals(ours.sort(XES_CASE))
     assert (ours.get_column("fitness") < 1.0).any()
@@ -322,26 +310,8 @@ def test_sepsis_token_replay_in_two_processes_equals_pm4py_case_by_case(
     two = check_token_replay(sepsis, model, **keys, processes=2)
     one = check_token_replay(sepsis, model, **keys, processes=1)
     assert two.equals(one)
-    with quiet():
-        theirs = pm4py.conformance_diagnostics_token_based_replay(
-            sepsis_pm4py,
-            model.net,
-            model.initial_marking,
-            model.final_marking,
-            return_diagnostics_dataframe=True,
-        )
-    _per_case(
-        two.rename({"Case ID": XES_CASE}),
-        theirs,
-        {
-            "trace_fitness": "fitness",
-            "is_fit": "is_fit",
-            "missing": "missing",
-            "remaining": "remaining",
-            "produced": "produced",
-            "consumed": "consumed",
-        },
-    )
+    theirs = _pm4py_replay(pm4py, sepsis_pm4py, model)
+    _per_case(two.rename({"Case ID": XES_CASE}), theirs, REPLAY_COLUMNS)
     assert (two.get_column("fitness") < 1.0).any()
 
 
