@@ -126,8 +126,17 @@ def candidate_pairs(
             code = code[agency[code // n] != agency[code % n]]
         per_key.append((name, len(code)))
         codes.append(code)
-    merged = _sorted_unique(np.concatenate(codes)) if codes else np.array([], dtype=np.int64)
-    groups = [np.searchsorted(merged, code) for code in codes]  # a key yields a pair once
+    keyed = len(codes)
+    lengths = np.cumsum([len(code) for code in codes])[:-1]
+    every = np.concatenate(codes) if codes else np.array([], dtype=np.int64)
+    codes.clear()  # with millions of records these are the largest arrays alive: one copy only
+    merged = _sorted_unique(every)
+    # each key's pairs as positions in the merged pairs (a key yields a pair once); int32
+    # while the pairs fit, views of one array
+    position_type = np.int32 if len(merged) < 2**31 else np.int64
+    positions = np.searchsorted(merged, every).astype(position_type)
+    del every
+    groups = np.split(positions, lengths) if keyed else []
     left, right = merged // n, merged % n
     stats = BlockingStats(
         records=n, pairs=len(merged), pairs_per_key=tuple(per_key), skipped_blocks=skipped
