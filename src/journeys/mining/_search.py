@@ -301,6 +301,32 @@ def _heuristic(reach: npt.NDArray[np.bool_], trace: I32, log_cost: int) -> I64:
     return h
 
 
+@njit(cache=True, inline="always")
+def _relax(  # noqa: PLR0917 - numba kernels take positional arrays
+    nxt: int,
+    cost: int,
+    via: int,
+    arc: int,
+    dist: I64,
+    closed: Any,
+    parent: Any,
+    parent_arc: Any,
+    h: I64,
+    heap: I64,
+    size: int,
+    states: int,
+) -> int:
+    """Reach state ``nxt`` from ``via`` by ``arc`` (-1: a log move) at ``cost`` if that is
+    cheaper; returns the new heap size."""
+    if cost < dist[nxt] and not closed[nxt]:
+        dist[nxt] = cost
+        parent[nxt] = via
+        parent_arc[nxt] = arc
+        _push(heap, size, (cost + h[nxt]) * states + (states - 1 - nxt))
+        return size + 1
+    return size
+
+
 @njit(cache=True)
 def _push(heap: I64, size: int, key: int) -> None:
     i = size
@@ -388,38 +414,53 @@ def _astar(  # noqa: PLR0917 - a numba kernel takes its arrays positionally
         p = state // nodes
         u = state - p * nodes
         if p < length:  # log move
-            nxt = state + nodes
-            cost = g + log_cost
-            if cost < dist[nxt] and not closed[nxt]:
-                dist[nxt] = cost
-                parent[nxt] = state
-                parent_arc[nxt] = -1
-                _push(heap, size, (cost + h[nxt]) * states + (states - 1 - nxt))
-                size += 1
+            size = _relax(
+                state + nodes,
+                g + log_cost,
+                state,
+                -1,
+                dist,
+                closed,
+                parent,
+                parent_arc,
+                h,
+                heap,
+                size,
+                states,
+            )
         event = trace[p] if p < length else -2
         for a in range(arc_start[u], arc_start[u + 1]):
             v = arc_target[a]
             if arc_label[a] == event:  # synchronous move
-                nxt = (p + 1) * nodes + v
-                cost = g
-            else:  # model move
-                nxt = p * nodes + v
-                cost = g + arc_cost[a]
-            if cost < dist[nxt] and not closed[nxt]:
-                dist[nxt] = cost
-                parent[nxt] = state
-                parent_arc[nxt] = a
-                _push(heap, size, (cost + h[nxt]) * states + (states - 1 - nxt))
-                size += 1
-            if arc_label[a] == event:  # a visible transition may also move alone
-                nxt = p * nodes + v
-                cost = g + arc_cost[a]
-                if cost < dist[nxt] and not closed[nxt]:
-                    dist[nxt] = cost
-                    parent[nxt] = state
-                    parent_arc[nxt] = a
-                    _push(heap, size, (cost + h[nxt]) * states + (states - 1 - nxt))
-                    size += 1
+                size = _relax(
+                    (p + 1) * nodes + v,
+                    g,
+                    state,
+                    a,
+                    dist,
+                    closed,
+                    parent,
+                    parent_arc,
+                    h,
+                    heap,
+                    size,
+                    states,
+                )
+            # a model move (a visible transition may also move alone)
+            size = _relax(
+                p * nodes + v,
+                g + arc_cost[a],
+                state,
+                a,
+                dist,
+                closed,
+                parent,
+                parent_arc,
+                h,
+                heap,
+                size,
+                states,
+            )
     heap_size[0] = 0
     return _EXHAUSTED
 
