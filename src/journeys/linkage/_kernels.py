@@ -48,6 +48,19 @@ def _common(x: Any, y: Any, start: int, stop: int) -> int:
     return total
 
 
+@njit(cache=True, inline="always")
+def _dice_range(  # noqa: PLR0917 - numba kernels take positional arrays
+    a: Any, b: Any, left: Any, right: Any, count_a: Any, count_b: Any, out: Any, lo: int, hi: int
+) -> None:
+    """Dice of pairs ``lo`` to ``hi`` (clipped to the pairs); 0 when both filters are empty."""
+    w = a.shape[1]
+    for p in range(lo, min(hi, left.shape[0])):
+        i = left[p]
+        j = right[p]
+        total = count_a[i] + count_b[j]
+        out[p] = 0.0 if total == 0 else 2.0 * _common(a[i], b[j], 0, w) / total
+
+
 @njit(cache=True)
 def dice_pairs_kernel(  # noqa: PLR0917 - numba kernels take positional arrays
     a: Any, b: Any, left: Any, right: Any, count_a: Any, count_b: Any, out: Any
@@ -56,15 +69,7 @@ def dice_pairs_kernel(  # noqa: PLR0917 - numba kernels take positional arrays
 
     The ratio is computed in float64 and stored in ``out``'s dtype.
     """
-    w = a.shape[1]
-    for p in range(left.shape[0]):
-        i = left[p]
-        j = right[p]
-        total = count_a[i] + count_b[j]
-        if total == 0:
-            out[p] = 0.0
-        else:
-            out[p] = 2.0 * _common(a[i], b[j], 0, w) / total
+    _dice_range(a, b, left, right, count_a, count_b, out, 0, left.shape[0])
 
 
 @njit(cache=True, parallel=True)
@@ -72,18 +77,10 @@ def dice_pairs_parallel_kernel(  # noqa: PLR0917 - numba kernels take positional
     a: Any, b: Any, left: Any, right: Any, count_a: Any, count_b: Any, out: Any
 ) -> None:
     """:func:`dice_pairs_kernel` in parallel over blocks of pairs (for many pairs)."""
-    w = a.shape[1]
     n = left.shape[0]
     block = 65536
     for blk in prange((n + block - 1) // block):
-        for p in range(blk * block, min(n, (blk + 1) * block)):
-            i = left[p]
-            j = right[p]
-            total = count_a[i] + count_b[j]
-            if total == 0:
-                out[p] = 0.0
-            else:
-                out[p] = 2.0 * _common(a[i], b[j], 0, w) / total
+        _dice_range(a, b, left, right, count_a, count_b, out, blk * block, (blk + 1) * block)
 
 
 @njit(cache=True)
