@@ -94,6 +94,27 @@ def popcount_kernel(words: Any, out: Any) -> None:
         out[i] = total
 
 
+@njit(cache=True, inline="always")
+def _emit(  # noqa: PLR0917 - numba kernels take positional arrays
+    out_i: Any,
+    out_j: Any,
+    out_common: Any,
+    c: int,
+    k: int,
+    capacity: int,
+    i: int,
+    j: int,
+    common: int,
+) -> int:
+    """Keep pair ``(i, j)`` as chunk ``c``'s ``k``-th find while there is room; counting goes on
+    past the capacity, so the caller can re-run a chunk that overflowed."""
+    if k < capacity:
+        out_i[c, k] = i
+        out_j[c, k] = j
+        out_common[c, k] = common
+    return k + 1
+
+
 @njit(cache=True, parallel=True)
 def dice_matrix_kernel(  # noqa: PLR0917 - numba kernels take positional arrays
     a: Any,
@@ -153,11 +174,7 @@ def dice_matrix_kernel(  # noqa: PLR0917 - numba kernels take positional arrays
                 for r in range(7, w):
                     common += _ctpop(x[r] & y[r])
                 if common >= need:
-                    if k < capacity:
-                        out_i[c, k] = i
-                        out_j[c, k] = j
-                        out_common[c, k] = common
-                    k += 1
+                    k = _emit(out_i, out_j, out_common, c, k, capacity, i, j, common)
         found[c] = k
 
 
@@ -191,11 +208,7 @@ def dice_matrix_short_kernel(  # noqa: PLR0917 - numba kernels take positional a
                     continue
                 common = _common(a[i], b[j], 0, w)
                 if common >= need:
-                    if k < capacity:
-                        out_i[c, k] = i
-                        out_j[c, k] = j
-                        out_common[c, k] = common
-                    k += 1
+                    k = _emit(out_i, out_j, out_common, c, k, capacity, i, j, common)
         found[c] = k
 
 
