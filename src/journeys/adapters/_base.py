@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Protocol
@@ -12,7 +14,7 @@ import polars as pl
 from journeys import schema
 from journeys.exceptions import SourceError
 
-__all__ = ["ROW", "Batch", "Reader", "quarantine_frame", "require_file"]
+__all__ = ["ROW", "Batch", "Reader", "paused_gc", "quarantine_frame", "require_file"]
 
 #: The name of the row-number column every reader adds to its batches (1-based).
 ROW: Final = "__row__"
@@ -81,3 +83,19 @@ def quarantine_frame(
         },
         schema=schema.QUARANTINE,
     )
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a reader builds many small objects.
+
+    Reference counting still frees everything that is not in a cycle; the collector is
+    switched back on (when it was on) at the end, even after an error.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
