@@ -435,7 +435,7 @@ def test_ingest_keeps_no_fhir_export_in_memory(tmp_path: Path, write_mapping) ->
     kind=st.sampled_from(["DATETIME", "DATE"]),
 )
 def test_sqlite_datetimes_equal_sqlalchemys(stamps: list[str | None], kind: str) -> None:
-    """Whatever text a DATETIME or DATE column holds, the values (or error) are SQLAlchemy's."""
+    """Whatever text a DATETIME or DATE column holds, the values are SQLAlchemy's, or text."""
     import tempfile
 
     import sqlalchemy as sa
@@ -459,7 +459,13 @@ def test_sqlite_datetimes_equal_sqlalchemys(stamps: list[str | None], kind: str)
         except (ValueError, TypeError) as error:
             ours = f"{type(error).__name__}: {error}"
         if isinstance(theirs, str):
-            assert ours == theirs
+            # where SQLAlchemy cannot convert a value, its chunk stays text, so that the mapping
+            # quarantines the rows it cannot parse by row number instead of the run failing
+            assert isinstance(ours, list)
+            assert sum(b.height for b in ours) == len(stamps)
+            texts = [b for b in ours if b.schema["at"] == pl.String]
+            assert texts
+            assert all(v is None or v in stamps for b in texts for v in b.get_column("at"))
         else:
             assert isinstance(ours, list)
             assert len(ours) == len(theirs)
