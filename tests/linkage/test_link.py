@@ -245,14 +245,3 @@ def test_encodings_without_blocking_keys_are_refused(febrl_encodings: pl.DataFra
         ),
     )
     assert lsh.blocking.pairs > 0
-
-
-def test_sorted_unique_equals_numpy_unique() -> None:
-    import numpy as np
-
-    from journeys.linkage.block import _sorted_unique
-
-    rng = np.random.default_rng(3)
-    for size in (0, 1, 2, 1000, 100_000):
-        values = rng.integers(0, max(size // 3, 1), size).astype(np.int64)
-        assert np.array_equal(_sorted_unique(values), np.unique(values))

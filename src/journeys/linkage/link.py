@@ -183,6 +183,7 @@ def _run(
         agency=prep.agency,
         max_block_size=settings.max_block_size,
         within_agency=settings.within_agency,
+        min_pair_weight=settings.min_pair_weight,
     )
     logger.info(
         "blocking: %d candidate pairs, reduction ratio %.6f", stats.pairs, stats.reduction_ratio
