@@ -9,6 +9,7 @@ Writes ``benchmarks/results/scaling.csv`` (one row per size and stage) and
 
 from __future__ import annotations
 
+import itertools
 import math
 import sys
 from pathlib import Path
@@ -40,14 +41,21 @@ def main(sizes: list[int]) -> pl.DataFrame:
             )
         print(f"{people:>9,} people: {result['seconds']:.1f} s, peak {result['peak_mb']:.0f} MB")
     table = pl.DataFrame(rows)
-    # growth exponent between the smallest and the largest size: 1 = linear
-    first, last = min(sizes), max(sizes)
-    slopes = (
-        table.filter(pl.col("people").is_in([first, last]))
-        .pivot(on="people", index="stage", values="seconds")
-        .with_columns(
-            exponent=((pl.col(str(last)).log() - pl.col(str(first)).log()) / math.log(last / first))
-        )
+    # growth exponents (1 = linear): smallest to largest, and each step between two sizes,
+    # because a fixed cost at the smallest size can hide a steeper growth at the largest
+    ordered = sorted(set(sizes))
+    first, last = ordered[0], ordered[-1]
+
+    def exponent(a: int, b: int) -> pl.Expr:
+        return (pl.col(str(b)).log() - pl.col(str(a)).log()) / math.log(b / a)
+
+    slopes = table.pivot(on="people", index="stage", values="seconds").with_columns(
+        exponent(first, last).alias("exponent"),
+        *(
+            exponent(a, b).alias(f"exponent_{a}_{b}")
+            for a, b in itertools.pairwise(ordered)
+            if len(ordered) > 2  # with two sizes the step is the whole range
+        ),
     )
     RESULTS.mkdir(exist_ok=True)
     table.write_csv(RESULTS / "scaling.csv")
