@@ -174,3 +174,17 @@ def test_a_date_sqlalchemy_cannot_read_is_quarantined_by_row(tmp_path: Path, wri
     assert (account.read, account.loaded, account.quarantined) == (3, 2, 1)
     bad = result.quarantine.row(0, named=True)
     assert (bad["row"], bad["column"]) == (2, "at")
+
+
+def test_a_table_over_the_columnar_limit_is_streamed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from journeys.adapters import sql
+
+    db = tmp_path / "t.sqlite"
+    _table(db, "t", {"n": "INTEGER"}, [(i,) for i in range(5)])
+    assert _both(db, "t")[0] is not None
+    monkeypatch.setattr(sql, "COLUMNAR_MAX_ROWS", 4)
+    columnar, rows = _both(db, "t")
+    assert columnar is None
+    assert rows.get_column("n").to_list() == [0, 1, 2, 3, 4]
