@@ -194,9 +194,9 @@ def candidate_pairs(
             len(merged) + pruned,
             min_pair_weight,
         )
-    # each key's pairs as positions in the merged pairs
+    # each key's pairs as positions in the merged pairs: int32 while they fit (the caller only
+    # indexes with them)
     position_type = np.int32 if len(merged) < 2**31 else np.int64
-    # int32 positions while the pairs fit: the caller only indexes with them
     groups = cast(
         "list[Index]",
         [
