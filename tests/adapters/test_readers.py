@@ -470,6 +470,10 @@ def test_sqlite_datetimes_equal_sqlalchemys(stamps: list[str | None], kind: str)
             assert isinstance(ours, list)
             assert len(ours) == len(theirs)
             for mine, oracle in zip(ours, theirs, strict=True):
+                # a chunk with no value has no type row by row; read whole, it has the column's
+                if oracle.schema["at"] == pl.Null:
+                    assert mine.get_column("at").null_count() == mine.height
+                    continue
                 assert mine.schema == oracle.schema
                 assert mine.equals(oracle)
 

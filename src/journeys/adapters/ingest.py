@@ -214,12 +214,7 @@ def _read_source(mapping: Mapping, reader: Reader) -> _SourceParts:
         filtered += mapped.filtered
         kept += mapped.rows.len()
         quarantine_parts.append(mapped.quarantine)
-        # a source that maps identifiers outranks one that only knows the person_ref
-        identity_parts.append(
-            mapped.identities.with_columns(
-                pl.lit(0 if mapping.identifiers else 1, dtype=pl.Int8).alias("__rank__")
-            )
-        )
+        identity_parts.append(mapped.identities)
         if mapped.events.height:
             events_parts.append(
                 mapped.events.with_columns(
@@ -239,8 +234,13 @@ def _read_source(mapping: Mapping, reader: Reader) -> _SourceParts:
     )
 
 
+def _rank(mapping: Mapping) -> int:
+    """A source that maps identifiers (0) outranks one that only knows the person_ref (1)."""
+    return 0 if mapping.identifiers else 1
+
+
 def _no_ids() -> pl.DataFrame:
-    return schema.empty(schema.IDENTITIES).with_columns(pl.lit(1, dtype=pl.Int8).alias("__rank__"))
+    return schema.empty(schema.IDENTITIES)
 
 
 def _read_group(group: list[tuple[int, Mapping]]) -> list[tuple[int, _SourceParts]]:
@@ -299,9 +299,15 @@ def _combine(
         )
     )
     # agency systems number their events independently: an id is unique within an agency
-    first = events_all.select(
-        pl.struct(schema.AGENCY, schema.EVENT_ID).is_first_distinct()
-    ).to_series()
+    counts = events_all.group_by(schema.AGENCY).agg(
+        pl.col(schema.EVENT_ID).n_unique().alias("distinct"), pl.len().alias("rows")
+    )
+    if counts.filter(pl.col("distinct") != pl.col("rows")).is_empty():  # the usual case
+        first = pl.repeat(True, events_all.height, dtype=pl.Boolean, eager=True)
+    else:
+        first = events_all.select(
+            pl.struct(schema.AGENCY, schema.EVENT_ID).is_first_distinct()
+        ).to_series()
     dupes = events_all.filter(~first)
     if dupes.height:
         origin = events_all.filter(first).select(
@@ -339,11 +345,16 @@ def _combine(
         .len()
         .iter_rows()
     )
+    # one person's identity comes from the first source, in rank order, that knows it (a
+    # stable sort of the sources, not of their rows)
+    ranked = [
+        p.identities
+        for _, p in sorted(zip(loaded, parts, strict=True), key=lambda mp: _rank(mp[0]))
+    ]
     identities = (
-        pl.concat(identity_parts, how="vertical")
-        .sort("__rank__", maintain_order=True)
-        .unique([schema.AGENCY, schema.PERSON_REF], keep="first", maintain_order=True)
-        .drop("__rank__")
+        pl.concat(ranked, how="vertical").unique(
+            [schema.AGENCY, schema.PERSON_REF], keep="first", maintain_order=True
+        )
         if identity_parts
         else schema.empty(schema.IDENTITIES)
     )
