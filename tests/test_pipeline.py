@@ -85,6 +85,19 @@ def test_linked_people_are_close_to_the_truth(run: DemoRun) -> None:
     assert abs(link["people"] - true_people) / true_people < 0.02
 
 
+def test_link_counts_the_pairs_meta_blocking_pruned(run: DemoRun) -> None:
+    from dataclasses import replace
+
+    from journeys.config import load_project
+    from journeys.linkage import LinkageSettings, link_encodings
+
+    link = next(r for r in run.first.stages if r.name == "link").counts
+    settings = LinkageSettings.from_dict(load_project(run.demo.project).linkage.settings)
+    encodings = pl.read_parquet(run.demo.project.parent / ".journeys-private" / "encodings.parquet")
+    unpruned = link_encodings(encodings, settings=replace(settings, min_pair_weight=0.0))
+    assert link["candidate_pairs"] + link["pruned_pairs"] == unpruned.blocking.pairs
+
+
 def test_second_run_reuses_every_stage(run: DemoRun) -> None:
     assert all(r.cached for r in run.second.stages)
     assert run.second.seconds < 5

@@ -212,6 +212,8 @@ def run_link(ctx: StageContext) -> dict[str, Any]:
         "records": crosswalk.height,
         "people": int(crosswalk.get_column(s.PERSON_ID).n_unique()),
         "candidate_pairs": int(result.pairs.height),
+        # light pairs dropped by meta-blocking before any comparison (min_pair_weight)
+        "pruned_pairs": int(getattr(stats, "pruned_pairs", 0)),
         "links": int(result.pairs.get_column("link").sum()) if result.pairs.height else 0,
         "reduction_ratio": float(getattr(stats, "reduction_ratio", float("nan"))),
         "threshold": float(settings.threshold),
