@@ -14,7 +14,16 @@ import polars as pl
 from journeys import schema
 from journeys.exceptions import SourceError
 
-__all__ = ["ROW", "Batch", "Reader", "paused_gc", "quarantine_frame", "require_file"]
+__all__ = [
+    "ROW",
+    "Batch",
+    "Reader",
+    "numbered",
+    "paused_gc",
+    "quarantine_frame",
+    "require_file",
+    "slices",
+]
 
 #: The name of the row-number column every reader adds to its batches (1-based).
 ROW: Final = "__row__"
@@ -99,3 +108,18 @@ def paused_gc() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def numbered(frame: pl.DataFrame, *, first: int = 1) -> pl.DataFrame:
+    """``frame`` with a leading :data:`ROW` column counting from ``first`` (a header row
+    before the data makes it 2)."""
+    return frame.with_row_index(ROW, offset=first).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+def slices(frame: pl.DataFrame, size: int) -> Iterator[Batch]:
+    """A source read whole, as batches of ``size`` rows (one empty batch for no rows)."""
+    if frame.height == 0:
+        yield Batch(frame)
+        return
+    for start in range(0, frame.height, size):
+        yield Batch(frame.slice(start, size))

@@ -21,7 +21,7 @@ from typing import Any, Final
 
 import polars as pl
 
-from journeys.adapters._base import ROW, Batch, paused_gc, require_file
+from journeys.adapters._base import Batch, numbered, paused_gc, require_file, slices
 from journeys.exceptions import SourceError
 
 __all__ = ["FHIR_COLUMNS", "FhirReader", "forget_exports", "read_fhir"]
@@ -296,8 +296,5 @@ class FhirReader:
         """Rows in chunks."""
         if self._frame is None:
             frame = read_fhir(self.path, patients=self.patients)
-            self._frame = frame.with_row_index(ROW, offset=1).with_columns(
-                pl.col(ROW).cast(pl.Int64)
-            )
-        for start in range(0, max(self._frame.height, 1), self.chunk_size):
-            yield Batch(self._frame.slice(start, self.chunk_size))
+            self._frame = numbered(frame)
+        yield from slices(self._frame, self.chunk_size)

@@ -18,7 +18,14 @@ from typing import Final, Literal
 
 import polars as pl
 
-from journeys.adapters._base import ROW, Batch, quarantine_frame, require_file
+from journeys.adapters._base import (
+    ROW,
+    Batch,
+    numbered,
+    quarantine_frame,
+    require_file,
+    slices,
+)
 from journeys.exceptions import SourceError
 
 __all__ = ["CsvReader", "ExcelReader", "JsonReader", "ParquetReader"]
@@ -28,14 +35,6 @@ logger = logging.getLogger(__name__)
 _BOM: Final = b"\xef\xbb\xbf"
 #: How many following lines a record with an unclosed quote may span before it is given up.
 _MAX_SPAN: Final = 200
-
-
-def _slices(frame: pl.DataFrame, size: int) -> Iterator[Batch]:
-    if frame.height == 0:
-        yield Batch(frame)
-        return
-    for start in range(0, frame.height, size):
-        yield Batch(frame.slice(start, size))
 
 
 class CsvReader:
@@ -128,7 +127,7 @@ class CsvReader:
             logger.info("%s: falling back to the line-by-line CSV reader", self.path)
             yield from self._tolerant(text, names)
             return
-        yield from _slices(frame, self.chunk_size)
+        yield from slices(frame, self.chunk_size)
 
     def _fast(self, text: bytes, names: list[str]) -> pl.DataFrame | None:
         if len(set(names)) != len(names):
@@ -221,7 +220,7 @@ class CsvReader:
             pl.Series(ROW, row_numbers, dtype=pl.Int64)
         )
         rejected = quarantine_frame(self.source, bad_rows, bad_reasons)
-        batches = list(_slices(frame, self.chunk_size))
+        batches = list(slices(frame, self.chunk_size))
         first = batches[0]
         yield Batch(first.data, rejected)
         yield from batches[1:]
@@ -261,8 +260,8 @@ class ParquetReader:
             frame = pl.read_parquet(self.path)
         except (pl.exceptions.PolarsError, OSError) as error:
             raise SourceError(f"{self.path} is not a readable Parquet file: {error}") from None
-        frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
-        yield from _slices(frame, self.chunk_size)
+        frame = numbered(frame)
+        yield from slices(frame, self.chunk_size)
 
 
 class JsonReader:
@@ -299,7 +298,7 @@ class JsonReader:
                 f"the file must hold {fix}; set source.kind to "
                 f"'{'json' if self.lines else 'ndjson'}' if it holds the other form"
             ) from None
-        self._frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+        self._frame = numbered(frame)
         return self._frame
 
     def columns(self) -> list[str] | None:
@@ -311,7 +310,7 @@ class JsonReader:
 
     def batches(self) -> Iterator[Batch]:
         """Rows in chunks."""
-        yield from _slices(self._read(), self.chunk_size)
+        yield from slices(self._read(), self.chunk_size)
 
 
 class _EmptyColumnNote(logging.Filter):
@@ -383,7 +382,7 @@ class ExcelReader:
             excel_log.removeFilter(quiet)
         if quiet.columns:
             logger.debug("%s: %d empty column(s) read as text", self.path, quiet.columns)
-        self._frame = frame.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+        self._frame = numbered(frame, first=2)
         return self._frame
 
     def columns(self) -> list[str]:
@@ -392,4 +391,4 @@ class ExcelReader:
 
     def batches(self) -> Iterator[Batch]:
         """Rows in chunks."""
-        yield from _slices(self._read(), self.chunk_size)
+        yield from slices(self._read(), self.chunk_size)

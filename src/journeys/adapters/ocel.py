@@ -19,7 +19,7 @@ from typing import Any, Final
 
 import polars as pl
 
-from journeys.adapters._base import ROW, Batch, require_file
+from journeys.adapters._base import ROW, Batch, numbered, require_file, slices
 from journeys.adapters.mapping import did_you_mean
 from journeys.exceptions import SourceError
 
@@ -182,9 +182,7 @@ class OcelReader:
     def _read(self) -> pl.DataFrame:
         if self._frame is None:
             frame = read_ocel(self.path, object_type=self.object_type)
-            self._frame = frame.with_row_index(ROW, offset=1).with_columns(
-                pl.col(ROW).cast(pl.Int64)
-            )
+            self._frame = numbered(frame)
         return self._frame
 
     def columns(self) -> list[str]:
@@ -193,6 +191,4 @@ class OcelReader:
 
     def batches(self) -> Iterator[Batch]:
         """Rows in chunks."""
-        frame = self._read()
-        for start in range(0, max(frame.height, 1), self.chunk_size):
-            yield Batch(frame.slice(start, self.chunk_size))
+        yield from slices(self._read(), self.chunk_size)

@@ -14,7 +14,6 @@ import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator
-from contextlib import closing
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, Final
@@ -25,7 +24,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine.processors import str_to_date, str_to_datetime
 
-from journeys.adapters._base import ROW, Batch
+from journeys.adapters._base import ROW, Batch, slices
 from journeys.exceptions import SourceError
 
 __all__ = ["SqlReader", "engine_for"]
@@ -143,9 +142,9 @@ class SqlReader:
             if whole is None:
                 yield from self._sqlite_batches(engine, names)
                 return
-            whole = whole.with_columns(pl.int_range(1, whole.height + 1, dtype=pl.Int64).alias(ROW))
-            for start in range(0, max(whole.height, 1), self.chunk_size):
-                yield Batch(whole.slice(start, self.chunk_size))
+            # the row number last, as the row-by-row reader adds it
+            rows = pl.int_range(1, whole.height + 1, dtype=pl.Int64).alias(ROW)
+            yield from slices(whole.with_columns(rows), self.chunk_size)
             return
         row = 1
         try:
@@ -197,12 +196,12 @@ class SqlReader:
         path = Path(database).resolve()
         table = _quoted(self.table)
         try:
-            with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as conn:
-                declared = conn.execute(f"PRAGMA table_info({table})").fetchall()
-                (span,) = conn.execute(
+            with engine.connect() as conn:
+                declared = conn.exec_driver_sql(f"PRAGMA table_info({table})").fetchall()
+                span = conn.exec_driver_sql(
                     f"SELECT max(rowid) - min(rowid) + 1 FROM {table}"
-                ).fetchone()
-        except sqlite3.Error:  # no rowid (WITHOUT ROWID), or not readable: the usual path
+                ).scalar()
+        except sa.exc.SQLAlchemyError:  # no rowid (WITHOUT ROWID), or not readable: row by row
             return None
         columns = [row[1] for row in declared]
         if (

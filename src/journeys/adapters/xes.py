@@ -26,7 +26,7 @@ from typing import Any, Final
 
 import polars as pl
 
-from journeys.adapters._base import ROW, Batch, require_file
+from journeys.adapters._base import ROW, Batch, numbered, require_file, slices
 from journeys.exceptions import SourceError
 
 __all__ = ["XesReader", "read_xes"]
@@ -330,7 +330,7 @@ class XesReader:
     def _read(self) -> pl.DataFrame:
         if self._frame is None:
             log = read_xes(self.path)
-            self._frame = log.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+            self._frame = numbered(log)
         return self._frame
 
     def columns(self) -> list[str]:
@@ -339,6 +339,4 @@ class XesReader:
 
     def batches(self) -> Iterator[Batch]:
         """Events in chunks."""
-        frame = self._read()
-        for start in range(0, max(frame.height, 1), self.chunk_size):
-            yield Batch(frame.slice(start, self.chunk_size))
+        yield from slices(self._read(), self.chunk_size)
