@@ -178,7 +178,8 @@ def read_fhir(path: str | Path, *, patients: bool = False) -> pl.DataFrame:
     frames = _FLATTENED.get(key)
     if frames is None:
         # a million small dicts would set off the cyclic collector again and again while
-        # they are built (none of them is garbage): pause it, as the run did 11 s -> 7 s
+        # they are built (none of them is garbage): pause it (benchmarks/test_native_readers.py:
+        # the 1M-person demo's export 8.8 s -> 4.3 s)
         with paused_gc():
             frames = _flatten(_resources(file))
         # the events and the register of one export are read one after the other: keep the
@@ -219,8 +220,8 @@ def _flatten(resources: list[dict[str, Any]]) -> tuple[pl.DataFrame, pl.DataFram
     """(one row per Encounter/EpisodeOfCare joined to its Patient, one row per Patient).
 
     Row by row, in the order of the resources; a Patient id given twice takes the later
-    resource. (polars' own NDJSON reader was tried for Bulk Data exports and was slower here:
-    11.0 s against 6.8 s for 253,176 Encounters and 61,252 Patients.)
+    resource. (polars' own NDJSON reader was tried for Bulk Data exports, in a one-off
+    measurement on the 1M-person demo, and was slower than this; it is not kept.)
     """
     text = pl.String
     patients_by_id = {

@@ -297,9 +297,9 @@ class LinkageSettings:
         Meta-blocking: candidate pairs whose weight (the sum, over the keys they share, of
         1 / the other records in the block) is under this are pruned before comparison; 0
         keeps every pair. The default 0.125 keeps a pair that shares one key value with at
-        most 8 other records, or two with at most 16. On the 1-million-person demo it
-        cut the candidate pairs from 22.9 million to 8.4 million and lost 2,070 of 1.65 million
-        true pairs (at 100 thousand people, 1 of 166,366), before clustering.
+        most 8 other records, or two with at most 16. On 1 million synthetic people
+        (benchmarks/test_meta_blocking.py) it cut the candidate pairs from 22.9 million to
+        8.4 million; recall went from 0.9947 to 0.9943 and F1 from 0.9925 to 0.9941.
     lsh_bands, lsh_bits
         Hamming LSH on the CLK: ``lsh_bands`` groups of ``lsh_bits`` sampled bits (0 = off).
     one_to_one
