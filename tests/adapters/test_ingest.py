@@ -38,3 +38,42 @@ def test_workers_give_the_same_tables_and_accounts(extracts: list[Path]) -> None
 def test_workers_must_be_positive(extracts: list[Path]) -> None:
     with pytest.raises(ValueError, match="workers"):
         ingest(extracts, workers=0)
+
+
+def test_a_register_outranks_an_event_source_read_before_it(
+    tmp_path: Path,
+    write_mapping,  # type: ignore[no-untyped-def]
+) -> None:
+    """A person's identity comes from the source that maps identifiers, whatever the order."""
+    (tmp_path / "visits.csv").write_text(
+        "ref,eid,when\nP1,e1,2024-07-01 10:00:00\nP2,e2,2024-07-02 10:00:00\n"
+    )
+    (tmp_path / "people.csv").write_text("ref,surname\nP2,Ng\nP1,Okafor\n")
+    events = write_mapping(
+        {
+            "agency": "gp",
+            "source": {"kind": "csv", "path": "visits.csv"},
+            "events": {
+                "person_ref": "ref",
+                "event_id": "eid",
+                "activity": {"constant": "GP appointment"},
+                "service": {"constant": "primary_care"},
+                "start": "when",
+            },
+        },
+        name="visits",
+    )
+    register = write_mapping(
+        {
+            "agency": "gp",
+            "table": "identities",
+            "source": {"kind": "csv", "path": "people.csv"},
+            "events": {"person_ref": "ref"},
+            "identifiers": {"family_name": "surname"},
+        },
+        name="people",
+    )
+    result = ingest([events, register])
+    people = dict(result.identities.select("person_ref", "family_name").iter_rows())
+    assert people == {"P2": "Ng", "P1": "Okafor"}
+    assert result.identities.height == 2

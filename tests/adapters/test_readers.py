@@ -496,3 +496,22 @@ def test_two_agencies_may_use_the_same_event_ids(tmp_path: Path) -> None:
     assert [(a.read, a.loaded, a.quarantined) for a in result.accounts] == [(3, 2, 1), (3, 2, 1)]
     assert result.events.height == 4
     assert set(result.quarantine.get_column("reason").str.contains("duplicate").to_list()) == {True}
+
+
+def test_the_collector_is_paused_only_while_a_reader_parses() -> None:
+    import gc
+
+    from journeys.adapters._base import paused_gc
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), paused_gc():
+        assert not gc.isenabled()
+        raise RuntimeError
+    assert gc.isenabled()  # back on, even after an error
+    gc.disable()
+    try:
+        with paused_gc():
+            pass
+        assert not gc.isenabled()  # a caller's own pause is left as it was
+    finally:
+        gc.enable()
