@@ -503,10 +503,14 @@ def test_the_collector_is_paused_only_while_a_reader_parses() -> None:
 
     from journeys.adapters._base import paused_gc
 
+    def parse() -> None:
+        with paused_gc():
+            assert not gc.isenabled()
+            raise RuntimeError
+
     assert gc.isenabled()
-    with pytest.raises(RuntimeError), paused_gc():
-        assert not gc.isenabled()
-        raise RuntimeError
+    with pytest.raises(RuntimeError):
+        parse()
     assert gc.isenabled()  # back on, even after an error
     gc.disable()
     try:
