@@ -12,10 +12,15 @@ hence importing this module from the packages that hold kernels.
 from __future__ import annotations
 
 import os
+from typing import Final
 
 import numba
 
-__all__: list[str] = []
+__all__ = ["KERNEL_THREADS"]
+
+#: Python threads that run GIL-free kernels side by side (encoding fields, normalising
+#: columns); chosen for the 2-core machines this was tuned on.
+KERNEL_THREADS: Final = 2
 
 if "NUMBA_THREADING_LAYER" not in os.environ:
     numba.config.THREADING_LAYER = "forksafe"  # type: ignore[attr-defined]  # set at run time

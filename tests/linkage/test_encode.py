@@ -22,7 +22,7 @@ from journeys.linkage import (
 )
 from journeys.linkage.bits import dice_pairs, from_binary, popcount, to_binary
 from journeys.linkage.datasets import febrl4_schema
-from journeys.linkage.encode import FILTER_PREFIX, _token_codes, encode_normalised
+from journeys.linkage.encode import FILTER_PREFIX, _value_tokens, encode_normalised
 from journeys.linkage.secret import derive_key
 from journeys.linkage.settings import Hardening
 
@@ -132,6 +132,12 @@ def test_a_salted_record_encodes_alike_at_agencies_with_other_rows(q: int) -> No
     b = _words(encode_identities(other, secret=SECRET, schema=schema), "bf_family_name")
     assert np.array_equal(a, b[::-1])
     assert not np.array_equal(a[0], a[37])  # same name, other salt: other bits
+
+
+def _token_codes(values: pl.Series, spec: FieldSpec) -> tuple[np.ndarray, np.ndarray]:
+    """(row, token code) of every token of every value, from the encoder's token kernel."""
+    starts, tokens = _value_tokens(values, spec)
+    return np.repeat(np.arange(values.len(), dtype=np.int64), np.diff(starts)), tokens
 
 
 def test_positional_tokens_of_a_date() -> None:

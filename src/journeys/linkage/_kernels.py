@@ -41,9 +41,9 @@ def _ctpop(typingctx: Any, x: Any) -> Any:  # noqa: ARG001 - numba passes the ty
 
 
 @njit(cache=True)
-def _common(x: Any, y: Any, start: int, stop: int) -> int:
+def _common(x: Any, y: Any) -> int:
     total = 0
-    for r in range(start, stop):
+    for r in range(x.shape[0]):
         total += _ctpop(x[r] & y[r])
     return total
 
@@ -53,12 +53,11 @@ def _dice_range(  # noqa: PLR0917 - numba kernels take positional arrays
     a: Any, b: Any, left: Any, right: Any, count_a: Any, count_b: Any, out: Any, lo: int, hi: int
 ) -> None:
     """Dice of pairs ``lo`` to ``hi`` (clipped to the pairs); 0 when both filters are empty."""
-    w = a.shape[1]
     for p in range(lo, min(hi, left.shape[0])):
         i = left[p]
         j = right[p]
         total = count_a[i] + count_b[j]
-        out[p] = 0.0 if total == 0 else 2.0 * _common(a[i], b[j], 0, w) / total
+        out[p] = 0.0 if total == 0 else 2.0 * _common(a[i], b[j]) / total
 
 
 @njit(cache=True)
@@ -121,8 +120,8 @@ def dice_matrix_kernel(  # noqa: PLR0917 - numba kernels take positional arrays
     b: Any,
     count_a: Any,
     count_b: Any,
-    suffix_a: Any,
-    suffix_b: Any,
+    rest_a: Any,
+    rest_b: Any,
     min_common: Any,
     chunk: int,
     chunk_ids: Any,
@@ -141,7 +140,7 @@ def dice_matrix_kernel(  # noqa: PLR0917 - numba kernels take positional arrays
 
     Exact pruning, never a heuristic: a pair is skipped when even ``min(|a|, |b|)`` shared
     bits would not reach the threshold, and after the first 7 words when the shared bits so far
-    plus the fewer bits left in either filter (``suffix_*[row, 7]``) cannot reach it. On
+    plus the fewer bits either filter has in its other words (``rest_*[row]``) cannot reach it. On
     CLKs of about 40 % density most non-matching pairs stop there (7 of 16 words read).
     """
     n, w = a.shape
@@ -153,7 +152,7 @@ def dice_matrix_kernel(  # noqa: PLR0917 - numba kernels take positional arrays
             na = count_a[i]
             x = a[i]
             x0, x1, x2, x3, x4, x5, x6 = x[0], x[1], x[2], x[3], x[4], x[5], x[6]
-            rest = suffix_a[i, 7]
+            rest = rest_a[i]
             for j in range(m):
                 nb = count_b[j]
                 need = min_common[na + nb]
@@ -169,7 +168,7 @@ def dice_matrix_kernel(  # noqa: PLR0917 - numba kernels take positional arrays
                     + _ctpop(x5 & y[5])
                     + _ctpop(x6 & y[6])
                 )
-                if common + min(rest, suffix_b[j, 7]) < need:
+                if common + min(rest, rest_b[j]) < need:
                     continue
                 for r in range(7, w):
                     common += _ctpop(x[r] & y[r])
@@ -194,7 +193,7 @@ def dice_matrix_short_kernel(  # noqa: PLR0917 - numba kernels take positional a
     found: Any,
 ) -> None:
     """:func:`dice_matrix_kernel` for filters of fewer than 8 words (no staged pruning)."""
-    n, w = a.shape
+    n = a.shape[0]
     m = b.shape[0]
     for c in prange(chunk_ids.shape[0]):
         k = 0
@@ -206,7 +205,7 @@ def dice_matrix_short_kernel(  # noqa: PLR0917 - numba kernels take positional a
                 need = min_common[na + nb]
                 if need > min(na, nb):
                     continue
-                common = _common(a[i], b[j], 0, w)
+                common = _common(a[i], b[j])
                 if common >= need:
                     k = _emit(out_i, out_j, out_common, c, k, capacity, i, j, common)
         found[c] = k

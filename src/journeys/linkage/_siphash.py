@@ -12,6 +12,9 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from journeys.linkage._kernels import siphash24_bytes
+from journeys.linkage.normalise import string_bytes
+
 __all__ = ["siphash24_strings"]
 
 U64 = npt.NDArray[np.uint64]
@@ -22,9 +25,6 @@ def siphash24_strings(values: pl.Series, key: bytes) -> U64:
 
     Runs the compiled kernel on the Arrow bytes.
     """
-    from journeys.linkage._kernels import siphash24_bytes
-    from journeys.linkage.normalise import string_bytes
-
     k0, k1 = np.frombuffer(key[:16], dtype="<u8")
     offsets, data, _ = string_bytes(values)
     return np.asarray(siphash24_bytes(offsets, data, np.uint64(k0), np.uint64(k1)))

@@ -23,7 +23,6 @@ __all__ = [
     "popcount",
     "to_binary",
     "to_binary_coded",
-    "unpack_bits",
 ]
 
 Words = npt.NDArray[np.uint64]
@@ -193,13 +192,6 @@ def dice_pairs(
     return out
 
 
-def unpack_bits(words: Words, dtype: type = np.float32) -> npt.NDArray[Any]:
-    """0/1 matrix ``(n, 64 w)`` of packed filters (bit ``p`` of word ``p // 64``)."""
-    return np.unpackbits(
-        np.ascontiguousarray(words).view(np.uint8), axis=1, bitorder="little"
-    ).astype(dtype)
-
-
 def _min_common(bits: int, threshold: float) -> npt.NDArray[np.int64]:
     """Fewest shared bits a pair needs, by ``|a| + |b|``: the smallest ``c`` with
     ``2.0 * c / (|a| + |b|) >= threshold`` in float64 (``bits + 1`` when none reaches it).
@@ -217,14 +209,6 @@ def _min_common(bits: int, threshold: float) -> npt.NDArray[np.int64]:
         reach = (2.0 * common / total >= threshold) & (common <= total / 2.0)
     out = np.where(reach, common, bits + 1).astype(np.int64)
     out[0] = 0 if threshold <= 0 else bits + 1  # two empty filters: Dice 0
-    return out
-
-
-def _suffix_counts(words: Words) -> npt.NDArray[np.int64]:
-    """``out[i, r]``: set bits of row ``i`` in words ``r`` and after (``out[:, w] = 0``)."""
-    per_word = np.bitwise_count(words).astype(np.int64)
-    out = np.zeros((words.shape[0], words.shape[1] + 1), dtype=np.int64)
-    out[:, :-1] = np.cumsum(per_word[:, ::-1], axis=1)[:, ::-1]
     return out
 
 
@@ -260,8 +244,9 @@ def dice_matrix(
     count_b = popcount(b)
     need = _min_common(64 * w, float(threshold))
     chunk = max(1, int(chunk_rows))
-    suffix_a = _suffix_counts(a) if w >= 8 else None
-    suffix_b = _suffix_counts(b) if w >= 8 else None
+    # set bits after the first 7 words: the kernel's second pruning bound
+    rest_a = popcount(a[:, 7:]) if w >= 8 else None
+    rest_b = popcount(b[:, 7:]) if w >= 8 else None
 
     def run(chunk_ids: npt.NDArray[np.int64], capacity: int) -> tuple[npt.NDArray[Any], ...]:
         shape = (len(chunk_ids), capacity)
@@ -272,9 +257,9 @@ def dice_matrix(
         if not len(chunk_ids) or not b.shape[0]:
             return out_i, out_j, out_c, found
         with parallel_chunksize(1):  # tasks handed out one by one: a busy core lags less
-            if suffix_a is not None and suffix_b is not None:
+            if rest_a is not None and rest_b is not None:
                 _k.dice_matrix_kernel(
-                    a, b, count_a, count_b, suffix_a, suffix_b, need, chunk, chunk_ids,
+                    a, b, count_a, count_b, rest_a, rest_b, need, chunk, chunk_ids,
                     capacity, out_i, out_j, out_c, found,
                 )  # fmt: skip
             else:

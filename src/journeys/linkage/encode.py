@@ -29,6 +29,7 @@ import polars as pl
 import pyarrow as pa  # type: ignore[import-untyped]  # no stubs in the dev extras
 
 from journeys import schema as s
+from journeys._jit import KERNEL_THREADS
 from journeys.exceptions import LinkageError
 from journeys.linkage import _kernels as _k
 from journeys.linkage._siphash import siphash24_strings
@@ -67,8 +68,6 @@ BLOCK_PREFIX: Final = "bk_"
 _SEP: Final = "\x1f"
 _CHUNK: Final = 65_536
 _PAD: Final = ord("_")
-#: parts of an encoding run at once (the machine this was tuned on has two cores)
-_THREADS: Final = 2
 #: token codes below this are factorised with a direct table (bigrams: 2**16)
 _SMALL_TOKENS: Final = 1 << 20
 #: column -> its codes and distinct values, computed once per encoding run
@@ -93,15 +92,6 @@ def _value_tokens(
     else:
         starts, tokens = _k.ngram_tokens(offsets, data, spec.q, _PAD)
     return np.asarray(starts), np.asarray(tokens)
-
-
-def _token_codes(
-    values: pl.Series, spec: FieldSpec
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """(row, token code) of every token of every value (see :func:`_value_tokens`)."""
-    starts, tokens = _value_tokens(values, spec)
-    rows = np.repeat(np.arange(values.len(), dtype=np.int64), np.diff(starts))
-    return rows, tokens
 
 
 def _token_bytes(code: int, spec: FieldSpec) -> bytes:
@@ -223,7 +213,6 @@ def _encode_field(
         salt_strings = [""]
     else:
         codes, pair_value, pair_salt, salt_strings = _salted_pairs(column, salt)
-    value_starts, value_tokens = _value_tokens(values, spec)
     if spec.tokeniser == "exact":
         texts = values.to_list()
         inputs = [
@@ -234,6 +223,7 @@ def _encode_field(
         token_index = np.arange(len(inputs), dtype=np.int64)
         n_tokens = len(inputs)
     else:
+        value_starts, value_tokens = _value_tokens(values, spec)
         shift = 8 * spec.q if spec.tokeniser == "ngram" else 24
         if salt is not None and len(salt_strings) >= 1 << (63 - shift):
             # a salted token is ``salt number << shift | token`` in 63 bits
@@ -299,17 +289,6 @@ def _harden_clk(clk: Words, hardening: Hardening, secret: Secret) -> Words:
     return _harden_words(clk, hardening, secret, "clk")
 
 
-def _block_part(part: str) -> pl.Expr:
-    column, _, prefix = part.partition(":")
-    expr = pl.col(column)
-    return expr.str.slice(0, int(prefix)) if prefix else expr
-
-
-def _keyed_u64(values: pl.Series, key: bytes) -> npt.NDArray[np.uint64]:
-    """Keyed 64-bit hash (SipHash-2-4) of each string."""
-    return siphash24_strings(values, key[:16])
-
-
 class _Columns:
     """The coded columns of one encoding run: from :func:`normalise_codes`, or factorised
     on first use from an already normalised frame."""
@@ -340,7 +319,7 @@ def _part_hashes(
             pre_codes, pre_first = factorise(prefixes)
             codes = np.append(pre_codes, -1)[codes]  # code -1 reads the trailing -1
             uniques = prefixes.gather(pre_first)
-        hashes = _keyed_u64(uniques, derive_key(secret, f"block-part/{part}"))
+        hashes = siphash24_strings(uniques, derive_key(secret, f"block-part/{part}"))
         cache[part] = (np.ascontiguousarray(hashes, dtype=np.uint64), codes)
     return cache[part]
 
@@ -413,7 +392,7 @@ def _encode(
         logger.debug("field %s: %d distinct tokens hashed", spec.column, n_tokens)
         return series, parts
 
-    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+    with ThreadPoolExecutor(max_workers=KERNEL_THREADS) as pool:
         if pseudonyms is None:
             pseudonyms = pool.submit(pseudonymise_refs, agency, person_ref, secret=secret)
         # the fields with the most distinct values (the longest to run) first

@@ -21,6 +21,7 @@ import numpy.typing as npt
 import polars as pl
 
 from journeys import schema as s
+from journeys._jit import KERNEL_THREADS
 from journeys.exceptions import SchemaError
 from journeys.linkage import _kernels as _k
 from journeys.linkage.settings import BIRTH_YEAR, EncodingSchema, FieldKind, default_schema
@@ -249,8 +250,6 @@ def _recode(codes: Codes, mapped: Codes) -> Codes:
 #: apart from lower-casing (no marks, punctuation, spaces, titles or suffixes to remove).
 _PLAIN: Final = r"^[A-Za-z0-9]+$"
 _PLAIN_KINDS: Final = frozenset({"id", "text", "name", "given_name"})
-#: columns normalised at once (the machine this was tuned on has two cores)
-_THREADS: Final = 2
 #: rows whose distinct values rank the columns by expected work
 _SAMPLE: Final = 2_048
 
@@ -351,7 +350,7 @@ def normalise_codes(
     # columns are independent: two at a time (polars and the numba kernels release the GIL),
     # those with the most distinct values in their first rows (the longest to run) first
     order = sorted(schema.fields, key=lambda f: -frame[f.column].head(_SAMPLE).n_unique())
-    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+    with ThreadPoolExecutor(max_workers=KERNEL_THREADS) as pool:
         futures = {
             f.column: pool.submit(_normalise_column, frame[f.column], f.column, f.kind)
             for f in order
