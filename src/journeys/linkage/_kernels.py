@@ -8,10 +8,11 @@
 
 Every kernel is compiled once and cached on disk (``cache=True``); the first call in a fresh
 environment compiles (seconds), later processes load the cached machine code. Only the
-long all-pairs loops run in parallel: short, memory-bound kernels measured several times
-slower with threads than without on a shared 2-core machine (the region waits for its
-slowest thread). The string, hashing and encoding kernels release the GIL (``nogil``), so
-encoding runs independent columns and fields on two Python threads instead.
+long all-pairs loops run in parallel: short, memory-bound kernels ran slower with threads in
+one-off timings on a shared 2-core machine (the region waits for its slowest thread); a
+design choice for that machine, not a benchmarked claim. The string, hashing and encoding
+kernels release the GIL (``nogil``), so encoding runs independent columns and fields on two
+Python threads instead.
 """
 
 # mypy: disable-error-code="call-arg, attr-defined, var-annotated"
@@ -140,8 +141,9 @@ def dice_matrix_kernel(  # noqa: PLR0917 - numba kernels take positional arrays
 
     Exact pruning, never a heuristic: a pair is skipped when even ``min(|a|, |b|)`` shared
     bits would not reach the threshold, and after the first 7 words when the shared bits so far
-    plus the fewer bits either filter has in its other words (``rest_*[row]``) cannot reach it. On
-    CLKs of about 40 % density most non-matching pairs stop there (7 of 16 words read).
+    plus the fewer bits either filter has in its other words (``rest_*[row]``) cannot reach it. The
+    bound is exact; how many pairs it stops depends on the filters' density (the Dice benchmark
+    against anonlink measures the whole kernel, not the share stopped).
     """
     n, w = a.shape
     m = b.shape[0]

@@ -26,7 +26,8 @@ __all__ = [
 ]
 
 Words = npt.NDArray[np.uint64]
-#: pairs from which :func:`dice_pairs` runs in parallel (below, threads cost more than they save)
+#: pairs from which :func:`dice_pairs` runs in parallel (a threshold chosen from one-off timings
+#: on a 2-core machine, where fewer pairs did not repay starting the threads)
 _PARALLEL_PAIRS: Final = 1_000_000
 
 
@@ -256,7 +257,8 @@ def dice_matrix(
         found = np.zeros(len(chunk_ids), dtype=np.int64)
         if not len(chunk_ids) or not b.shape[0]:
             return out_i, out_j, out_c, found
-        with parallel_chunksize(1):  # tasks handed out one by one: a busy core lags less
+        # tasks handed out one by one, so a core slowed by other work takes fewer of them
+        with parallel_chunksize(1):
             if rest_a is not None and rest_b is not None:
                 _k.dice_matrix_kernel(
                     a, b, count_a, count_b, rest_a, rest_b, need, chunk, chunk_ids,

@@ -6,6 +6,7 @@ import difflib
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from typing import Final, Literal
 
 import numpy as np
@@ -14,7 +15,7 @@ import polars as pl
 
 from journeys import schema
 from journeys.exceptions import DataError
-from journeys.mining._kernels import dense_codes, order_cases
+from journeys.mining._kernels import count_activities, dense_codes, order_cases
 
 __all__ = [
     "CaseLog",
@@ -154,6 +155,16 @@ class CaseLog:
     cases: pl.Series
     times: npt.NDArray[np.int64]
     time_dtype: pl.DataType
+
+    @cached_property
+    def activity_counts(
+        self,
+    ) -> tuple[
+        npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]
+    ]:
+        """Per activity code: events, cases, cases starting with it, cases ending with it
+        (one pass, kept for every map of this log)."""
+        return count_activities(self.codes, self.offsets, self.activities.len())
 
     def subset(self, keep: npt.NDArray[np.bool_]) -> CaseLog:
         """The log of the cases where ``keep`` is true (same activity codes)."""

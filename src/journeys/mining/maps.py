@@ -8,8 +8,8 @@ equal timestamps keep their input order. Waits are in seconds, computed with pm4
 (days * 86400 + seconds + 1e-6 * microseconds + 1e-9 * nanoseconds), so they are bit-identical.
 
 The log is coded once (:func:`journeys.mining._frames.case_log`: small integer codes for the
-activities, events counting-sorted by case, no work at all when the log is already in case and
-time order); the graph, the start/end activities, the activity counts and the variants are then
+activities, events counting-sorted by case; one linear pass when the log is already in case
+and time order); the graph, the start/end activities, the activity counts and the variants are then
 linear scans in compiled code (:mod:`journeys.mining._kernels`), and text is attached only to
 the few distinct edges and variants. Where codes do not apply (float ids, text timestamps, a
 64-bit hash collision) the same numbers come from per-case lists in polars.
@@ -48,7 +48,7 @@ from journeys.mining._frames import (
     resolve_columns,
     trace_lists,
 )
-from journeys.mining._kernels import count_activities, count_edges, group_variants, timed_pairs
+from journeys.mining._kernels import count_edges, group_variants, timed_pairs
 
 __all__ = [
     "CASES",
@@ -295,7 +295,7 @@ def _counted(log: CaseLog, counts: npt.NDArray[np.int64], name: str, number: str
 def _endpoints(source: Source, activity: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Start and end activities with their numbers of cases."""
     if isinstance(source, CaseLog):
-        _, _, starts, ends = count_activities(source.codes, source.offsets, source.activities.len())
+        _, _, starts, ends = source.activity_counts
         return _counted(source, starts, activity, CASES), _counted(source, ends, activity, CASES)
     first, last = (
         _endpoint_frame(source, first=pick, activity=activity).collect() for pick in (True, False)
@@ -627,9 +627,7 @@ def _activity_stats(
     """Events and cases per activity (from the ordered log: no text hashing of case ids), and the
     agency that records most of each activity's events (ties: first by name)."""
     if isinstance(source, CaseLog):
-        counts, cases, _, _ = count_activities(
-            source.codes, source.offsets, source.activities.len()
-        )
+        counts, cases, _, _ = source.activity_counts
         present = np.flatnonzero(counts)
         stats = pl.DataFrame(
             {
