@@ -15,11 +15,11 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-import pyarrow as pa  # type: ignore[import-untyped]  # no stubs in the dev extras
 
 from journeys import schema as s
 from journeys.exceptions import PrivacyError
 from journeys.linkage import _kernels as _k
+from journeys.linkage.bits import to_binary_coded
 from journeys.linkage.normalise import _string_views
 
 __all__ = [
@@ -151,22 +151,12 @@ def pseudonymise_refs(
 def _string_column(
     name: str, chars: npt.NDArray[np.uint8], valid: npt.NDArray[np.bool_]
 ) -> pl.Series:
-    """A String series whose row ``r`` is the ASCII ``chars[r]`` (null where not ``valid``),
-    built from Arrow string views over ``chars``' own memory."""
-    n, width = chars.shape
-    validity = None if bool(valid.all()) else pa.py_buffer(np.packbits(valid, bitorder="little"))
-    if n * width < 2**31:  # views address their buffer with int32 offsets
-        codes = np.where(valid, np.arange(n, dtype=np.int64), -1)
-        views = _k.binary_views(chars, codes)
-        buffers = [validity, pa.py_buffer(views), pa.py_buffer(chars)]
-        arr = pa.Array.from_buffers(pa.string_view(), n, buffers)
-    else:
-        offsets = np.arange(n + 1, dtype=np.int64) * width
-        buffers = [validity, pa.py_buffer(offsets), pa.py_buffer(chars)]
-        arr = pa.Array.from_buffers(pa.large_string(), n, buffers)
-    series = pl.from_arrow(arr)
-    assert isinstance(series, pl.Series)
-    return series.rename(name)
+    """A String series whose row ``r`` is the ASCII ``chars[r]`` (null where not ``valid``):
+    :func:`~journeys.linkage.bits.to_binary_coded` over ``chars``' own memory, read as text.
+    Rows are 32 hex digits, so they are whole 64-bit words."""
+    words = np.ascontiguousarray(chars).view(np.uint64)
+    codes = np.where(valid, np.arange(len(chars), dtype=np.int64), -1)
+    return to_binary_coded(name, words, codes).cast(pl.String)
 
 
 def pseudonymise_events(events: pl.DataFrame | pl.LazyFrame, *, secret: Secret) -> pl.LazyFrame:
