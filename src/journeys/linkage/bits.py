@@ -144,13 +144,12 @@ def dice_pairs(
     *,
     count_a: npt.NDArray[np.int64] | None = None,
     count_b: npt.NDArray[np.int64] | None = None,
-    chunk: int = 262_144,
 ) -> npt.NDArray[np.float32]:
     """Dice coefficient ``2|A&B| / (|A|+|B|)`` of rows ``a[left[i]]`` and ``b[right[i]]``.
 
     Pairs where both filters are empty get 0. One compiled loop over the pairs (parallel),
     reading both rows in place: no gathered copies. The ratio is computed in float64 and
-    rounded to float32. ``chunk`` is kept for compatibility and no longer used.
+    rounded to float32.
 
     Examples
     --------
@@ -158,7 +157,6 @@ def dice_pairs(
     >>> [round(float(x), 3) for x in dice_pairs(f, f, np.array([0]), np.array([1]))]
     [0.8]
     """
-    del chunk
     a = _c_words(a)
     b = _c_words(b)
     count_a = _counts(a, count_a)
